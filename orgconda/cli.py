@@ -1,0 +1,258 @@
+"""`python build.py`: the command line. Only ``main`` prints errors and picks exit codes.
+
+Exit codes: 0 success; 1 verification failed; 2 bad profile or bad arguments;
+3 a required tool (constructor, conda, conda-build) is missing; 4 a build step failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, builder, platforms, render
+from .errors import OrgcondaError, UsageError
+from .plan import plan_build
+from .profile import Profile, load_profile
+from .render import RenderOptions
+from .runner import INSTALL_HINTS, Runner
+
+REPO = Path(__file__).resolve().parents[1]
+COMMANDS = ("build", "render", "verify", "matrix", "config-package")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=REPO / "construct" / "org.yaml",
+        help="the org profile (default: construct/org.yaml)",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _render_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="SUBDIR",
+        help="only this platform (repeatable; default: all of the profile's platforms)",
+    )
+    p.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="replace the profile's channels for this build (repeatable); "
+        "the installed condarc keeps the org's channels",
+    )
+    p.add_argument("--build-dir", type=Path, default=REPO / "build", help="default: build/")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build organization-branded conda installers from one profile.",
+        epilog="With no command, `build` runs. Exit codes: 0 ok, 1 verify failed, "
+        "2 bad profile/arguments, 3 missing tool, 4 build step failed.",
+    )
+    top.add_argument("--version", action="version", version=f"orgconda {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+
+    b = sub.add_parser("build", help="render, then run constructor for every buildable platform")
+    _common(b)
+    _render_args(b)
+    b.add_argument(
+        "--conda-exe",
+        action="append",
+        default=[],
+        metavar="SUBDIR=PATH",
+        help="conda-standalone for a target platform (repeatable; needed to cross-build .sh)",
+    )
+    b.add_argument("--dist-dir", type=Path, default=REPO / "dist", help="default: dist/")
+    b.add_argument(
+        "--jobs", type=int, default=builder.default_jobs(), help="platforms built in parallel"
+    )
+    b.add_argument("--dry-run", action="store_true", help="render and print the plan only")
+
+    r = sub.add_parser("render", help="write build/<subdir>/construct.yaml for each platform")
+    _common(r)
+    _render_args(r)
+
+    from .harness import command as verify_command
+
+    v = sub.add_parser("verify", help="install each installer silently and check its User-Agent")
+    _common(v)
+    verify_command.add_arguments(v)
+
+    from . import matrix
+
+    m = sub.add_parser("matrix", help="print the CI matrix for the profile as JSON")
+    _common(m)
+    matrix.add_arguments(m)
+
+    from . import configpkg
+
+    c = sub.add_parser("config-package", help="build only the org configuration package")
+    _common(c)
+    configpkg.add_arguments(c)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (
+        args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
+    ):
+        args_list.insert(0, "build")
+    args = parser().parse_args(args_list)
+    try:
+        return dispatch(args)
+    except OrgcondaError as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "render":
+        return cmd_render(args)
+    if args.command == "build":
+        return cmd_build(args)
+    if args.command == "verify":
+        from .harness import command as verify_command
+
+        return verify_command.run(args)
+    if args.command == "matrix":
+        from . import matrix
+
+        return matrix.run(args)
+    if args.command == "config-package":
+        from . import configpkg
+
+        return configpkg.run(args)
+    raise UsageError(f"unknown command {args.command!r}; choose from {', '.join(COMMANDS)}")
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _options(profile: Profile, args: argparse.Namespace, **kw: object) -> RenderOptions:
+    return RenderOptions(channels=tuple(args.channel), **kw)  # type: ignore[arg-type]
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    subdirs = render.select_platforms(profile, args.platform)
+    from . import configpkg
+
+    options, extra = configpkg.render_inputs(profile, _options(profile, args), args.build_dir)
+    result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
+    _report_render(result)
+    return 0
+
+
+def _report_render(result: builder.RenderResult) -> None:
+    for r, d in zip(result.rendered, result.directories, strict=True):
+        types = ", ".join(f".{t}" for t in r.installer_types)
+        _say(f"rendered {_rel(d / 'construct.yaml')}  ({types}; {len(r.files)} files)")
+    if result.schema is None:
+        _say(
+            "note: constructor's construct.schema.json was not found (no constructor installed "
+            f"and {render.SCHEMA_ENV} unset), so the rendered files were checked for YAML and "
+            "selector hazards but not against the schema"
+        )
+    else:
+        _say(f"validated against {result.schema}")
+    _say(f"{len(result.rendered)} platform(s) in {result.seconds * 1000:.0f} ms")
+
+
+def parse_conda_exes(values: Sequence[str]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for value in values:
+        subdir, sep, path = value.partition("=")
+        if not sep or not path:
+            raise UsageError(f"--conda-exe {value!r}: use SUBDIR=PATH, e.g. osx-arm64=conda.exe")
+        if subdir not in platforms.BY_SUBDIR:
+            raise UsageError(
+                f"--conda-exe {value!r}: {subdir!r} is not a platform; "
+                f"choose from {', '.join(platforms.SUBDIRS)}"
+            )
+        p = Path(path)
+        if not p.is_file():
+            raise UsageError(f"--conda-exe {value!r}: {path} is not a file")
+        out[subdir] = p.resolve()
+    return out
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    profile = load_profile(args.profile)
+    subdirs = render.select_platforms(profile, args.platform)
+    conda_exes = parse_conda_exes(args.conda_exe)
+    host = platforms.host_subdir()
+    plan = plan_build(
+        profile,
+        subdirs,
+        host=host,
+        conda_exes=conda_exes,
+        build_root=args.build_dir,
+        dist_root=args.dist_dir,
+        staging_root=args.dist_dir / builder.STAGING,
+    )
+    from . import configpkg
+
+    runner = Runner()
+    # Render only the installer types this host builds (constructor has no flag to pick
+    # one type); platforms it cannot build at all are rendered in full, so build/ always
+    # holds every selected platform.
+    options = _options(profile, args, installer_types=plan.buildable_types)
+    options, extra = configpkg.render_inputs(profile, options, args.build_dir)
+    result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
+    _report_render(result)
+    _say("")
+    _say(plan.describe())
+    if args.dry_run:
+        return 0
+    if not plan.steps:
+        raise UsageError(
+            "this host can build none of the selected installers (see the plan above); "
+            "use the CI workflow, or pass --conda-exe SUBDIR=PATH to cross-build .sh installers"
+        )
+    runner.which("constructor", INSTALL_HINTS["constructor"])
+    configpkg.build_before_installers(profile, options, args, runner)
+
+    def done(o: builder.StepOutcome) -> None:
+        state = "failed" if o.error else f"done in {o.seconds:.1f} s"
+        _say(f"{o.step.subdir}: constructor {state} (log: {_rel(o.step.log)})")
+
+    expect = render.expectations(profile)
+    expect = configpkg.adjust_expectations(profile, options, expect)
+    outcomes = builder.execute(
+        plan,
+        runner,
+        jobs=args.jobs,
+        dist_root=args.dist_dir,
+        expect=expect,
+        profile=profile,
+        on_done=done,
+    )
+    _say("")
+    _say(builder.summary_table(outcomes, args.dist_dir))
+    return 0
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

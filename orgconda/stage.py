@@ -1,0 +1,70 @@
+"""Write rendered platform directories atomically.
+
+Everything is written into a temporary directory beside the target first; only when every
+platform has been written is each ``build/<subdir>`` swapped in. A failure leaves the old
+contents (or nothing) in place, never a half-written directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+
+def write_tree(files: Mapping[str, str | Path], target: Path) -> None:
+    """Write ``files`` (text, or a Path to copy byte for byte) into the new dir ``target``."""
+    target.mkdir(parents=True, exist_ok=False)
+    for name, content in files.items():
+        dest = target / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, dest)
+            shutil.copymode(content, dest)
+        else:
+            # newline="" keeps the text's own line endings (LF for construct.yaml).
+            with open(dest, "w", encoding="utf-8", newline="") as fh:
+                fh.write(content)
+
+
+def replace_dirs(pairs: Iterable[tuple[Path, Path]]) -> None:
+    """Move each fully written ``new`` dir onto ``dest``, replacing what was there."""
+    for new, dest in pairs:
+        old = None
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(dest, old)
+        os.replace(new, dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def stage_platforms(trees: Mapping[str, Mapping[str, str | Path]], root: Path) -> list[Path]:
+    """Write ``{subdir: files}`` under ``root`` atomically; return the final directories."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".render-", dir=root))
+    try:
+        pairs = []
+        for subdir, files in trees.items():
+            write_tree(files, tmp / subdir)
+            pairs.append((tmp / subdir, root / subdir))
+        replace_dirs(pairs)
+        return [dest for _, dest in pairs]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

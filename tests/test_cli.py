@@ -1,0 +1,194 @@
+"""build.py as a user runs it: render, build --dry-run, missing constructor, bad arguments."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, require_tool
+from helpers import run_build_py
+
+from orgconda import builder, platforms
+from orgconda.errors import BuildError
+from orgconda.plan import BuildStep, Plan
+from orgconda.profile import load_profile
+from orgconda.runner import Runner
+
+
+def test_render_writes_five_valid_platform_dirs(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    proc = run_build_py("render", "--build-dir", str(build))
+    assert proc.returncode == 0, proc.stderr
+    assert "validated against" in proc.stdout or "was not found" in proc.stdout
+    assert sorted(p.name for p in build.iterdir()) == sorted(platforms.SUBDIRS)
+    for subdir in platforms.SUBDIRS:
+        data = yaml.safe_load((build / subdir / "construct.yaml").read_text())
+        assert data["name"] == "AcmeConda"
+        for key in ("license_file", "pre_install", "post_install"):
+            if key in data:
+                assert (build / subdir / data[key]).is_file(), (subdir, key)
+
+
+def test_render_without_a_schema_says_so(tmp_path: Path) -> None:
+    proc = run_build_py(
+        "render", "--build-dir", str(tmp_path / "b"), env={"ORGCONDA_CONSTRUCT_SCHEMA": ""}
+    )
+    if shutil.which("constructor"):
+        pytest.skip("an installed constructor provides the schema")
+    assert proc.returncode == 0, proc.stderr
+    assert "was not found" in proc.stdout
+
+
+def test_build_dry_run_renders_and_prints_the_plan(tmp_path: Path) -> None:
+    proc = run_build_py(
+        "build", "--dry-run", "--build-dir", str(tmp_path / "b"), "--dist-dir", str(tmp_path / "d")
+    )
+    assert proc.returncode == 0, proc.stderr
+    host = platforms.host_subdir()
+    assert "Build plan (host:" in proc.stdout
+    assert f"build {host}" in proc.stdout
+    assert "skip  win-64" in proc.stdout or host == "win-64"
+    assert not (tmp_path / "d").exists()
+
+
+def test_build_without_constructor_says_how_to_get_it_and_exits_3(tmp_path: Path) -> None:
+    if shutil.which("constructor"):
+        pytest.skip("constructor is installed here; the missing-tool path cannot be shown")
+    proc = run_build_py("--build-dir", str(tmp_path / "b"), "--dist-dir", str(tmp_path / "d"))
+    assert proc.returncode == 3, proc.stderr
+    assert "constructor" in proc.stderr and "environment.yml" in proc.stderr
+    assert "Build plan" in proc.stdout  # the plan was still shown
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["render", "--platform", "linux-65"], "not a platform"),
+        (["build", "--dry-run", "--conda-exe", "osx-arm64"], "SUBDIR=PATH"),
+        (["build", "--dry-run", "--conda-exe", "osx-arm64=/nonexistent/conda.exe"], "not a file"),
+        (["build", "--dry-run", "--jobs", "0"], "--jobs"),
+    ],
+)
+def test_bad_arguments_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
+    proc = run_build_py(*args, "--build-dir", str(tmp_path / "b"))
+    assert proc.returncode == 2, proc.stderr
+    assert needle in proc.stderr
+
+
+def test_platform_not_in_profile_names_the_fix(tmp_path: Path) -> None:
+    profile = tmp_path / "org.yaml"
+    data = yaml.safe_load((REPO / "construct" / "org.yaml").read_text())
+    data["platforms"] = ["linux-64"]
+    data["installer"]["license_file"] = str(REPO / "construct" / "LICENSE.txt")
+    profile.write_text(yaml.safe_dump(data))
+    proc = run_build_py(
+        "render",
+        "--profile",
+        str(profile),
+        "--platform",
+        "win-64",
+        "--build-dir",
+        str(tmp_path / "b"),
+    )
+    assert proc.returncode == 2
+    assert "not in the profile's platforms" in proc.stderr
+
+
+def test_a_failing_build_step_leaves_dist_untouched_and_shows_the_log_tail(tmp_path: Path) -> None:
+    """The executor with a real command that fails (no stand-in for constructor: the step's
+    command is plain python printing and exiting 5)."""
+    dist = tmp_path / "dist"
+    (dist / "linux-64").mkdir(parents=True)
+    (dist / "linux-64" / "keep.txt").write_text("earlier build")
+    build_dir = tmp_path / "build" / "linux-64"
+    build_dir.mkdir(parents=True)
+    step = BuildStep(
+        subdir="linux-64",
+        installer_types=("sh",),
+        argv=(
+            sys.executable,
+            "-c",
+            "print('solving...'); print('PackagesNotFoundError: nope'); raise SystemExit(5)",
+        ),
+        build_dir=build_dir,
+        staging_dir=dist / ".staging" / "linux-64",
+        output_dir=dist / "linux-64",
+        log=build_dir / "constructor.log",
+    )
+    lines: list[str] = []
+    with pytest.raises(BuildError) as info:
+        builder.execute(
+            Plan("linux-64", (step,), ()),
+            Runner(echo=lines.append),
+            jobs=2,
+            dist_root=dist,
+            expect={},
+            profile=load_profile(REPO / "construct" / "org.yaml"),
+        )
+    message = str(info.value)
+    assert "exit code 5" in message and "PackagesNotFoundError: nope" in message
+    assert "command: " in message and str(step.log) in message
+    assert "dist/ was not changed" in message
+    assert (dist / "linux-64" / "keep.txt").read_text() == "earlier build"
+    assert not (dist / ".staging").exists()
+    assert not (dist / "manifest.json").exists()
+    assert "PackagesNotFoundError: nope" in step.log.read_text()
+    assert lines and lines[0].startswith("$ ")
+
+
+def test_manifest_keeps_other_platforms_from_earlier_builds(tmp_path: Path) -> None:
+    profile = load_profile(REPO / "construct" / "org.yaml")
+    dist = tmp_path
+    (dist / "win-64").mkdir()
+    (dist / "win-64" / "A.exe").write_bytes(b"x")
+    old = {
+        "installers": [
+            {"path": "win-64/A.exe", "platform": "win-64", "type": "exe"},
+            {"path": "osx-64/gone.sh", "platform": "osx-64", "type": "sh"},
+        ],
+        "name": profile.name,
+        "version": profile.version,
+    }
+    (dist / "manifest.json").write_text(json.dumps(old))
+    new = [{"path": "linux-64/B.sh", "platform": "linux-64", "type": "sh"}]
+    builder.write_manifest(dist, profile, new)
+    doc = json.loads((dist / "manifest.json").read_text())
+    assert [i["path"] for i in doc["installers"]] == ["linux-64/B.sh", "win-64/A.exe"]
+    assert doc["format"] == 1 and doc["name"] == "AcmeConda"
+
+
+@pytest.mark.e2e
+def test_e2e_build_default_profile_for_this_host(tmp_path: Path) -> None:
+    """Builds a real installer with the real constructor; skipped where it is not installed."""
+    require_tool("constructor")
+    host = platforms.host_subdir()
+    assert host is not None
+    dist = tmp_path / "dist"
+    proc = run_build_py(
+        "build",
+        "--platform",
+        host,
+        "--build-dir",
+        str(tmp_path / "build"),
+        "--dist-dir",
+        str(dist),
+        timeout=3600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    manifest = json.loads((dist / "manifest.json").read_text())
+    entries = [i for i in manifest["installers"] if i["platform"] == host]
+    assert entries
+    for entry in entries:
+        installer = dist / entry["path"]
+        assert installer.is_file() and installer.stat().st_size == entry["size"]
+        assert builder.sha256_file(installer) == entry["sha256"]
+        # constructor's own hash output agrees
+        sha_file = installer.with_name(installer.name + ".sha256")
+        assert sha_file.read_text().split()[0] == entry["sha256"]
+        assert entry["expect"]["org_token"] == "acme-corp"
+    assert (dist / host / "lockfile.base.txt").is_file()

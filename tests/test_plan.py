@@ -1,0 +1,96 @@
+"""Build planning (pure): what each host can build, with which command, or why not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DEFAULT_PROFILE
+
+from orgconda import platforms
+from orgconda.plan import plan_build
+from orgconda.profile import load_profile
+
+PROFILE = load_profile(DEFAULT_PROFILE)
+
+
+def _plan(host: str | None, conda_exes: dict[str, Path] | None = None):  # type: ignore[no-untyped-def]
+    return plan_build(
+        PROFILE,
+        PROFILE.platforms,
+        host=host,
+        conda_exes=conda_exes or {},
+        build_root=Path("build"),
+        dist_root=Path("dist"),
+        staging_root=Path("dist/.staging"),
+    )
+
+
+def test_linux_host_builds_its_own_sh_and_explains_every_skip() -> None:
+    plan = _plan("linux-64")
+    assert [(s.subdir, s.installer_types) for s in plan.steps] == [("linux-64", ("sh",))]
+    step = plan.steps[0]
+    assert step.argv == (
+        "constructor",
+        "build/linux-64",
+        "--platform",
+        "linux-64",
+        "--output-dir",
+        "dist/.staging/linux-64",
+    )
+    assert step.log == Path("build/linux-64/constructor.log")
+    assert step.output_dir == Path("dist/linux-64")
+    reasons = {(k.subdir, k.installer_type): k.reason for k in plan.skipped}
+    assert set(reasons) == {
+        ("linux-aarch64", "sh"),
+        ("osx-64", "sh"),
+        ("osx-64", "pkg"),
+        ("osx-arm64", "sh"),
+        ("osx-arm64", "pkg"),
+        ("win-64", "exe"),
+    }
+    assert "--conda-exe osx-arm64=" in reasons[("osx-arm64", "sh")]
+    assert "only be built on macOS" in reasons[("osx-arm64", "pkg")]
+    assert "only be built on Windows" in reasons[("win-64", "exe")]
+    text = plan.describe()
+    assert "build linux-64" in text and "skip  win-64" in text
+
+
+def test_conda_exe_enables_cross_building_sh(tmp_path: Path) -> None:
+    exe = tmp_path / "conda-osx-arm64.exe"
+    plan = _plan("linux-64", {"osx-arm64": exe})
+    step = next(s for s in plan.steps if s.subdir == "osx-arm64")
+    assert step.installer_types == ("sh",)  # .pkg still needs macOS
+    assert step.argv[-2:] == ("--conda-exe", str(exe))
+
+
+def test_macos_host_builds_sh_and_pkg_for_itself() -> None:
+    plan = _plan("osx-arm64")
+    assert [(s.subdir, s.installer_types) for s in plan.steps] == [("osx-arm64", ("sh", "pkg"))]
+
+
+def test_windows_host_builds_exe() -> None:
+    plan = _plan("win-64")
+    assert [(s.subdir, s.installer_types) for s in plan.steps] == [("win-64", ("exe",))]
+
+
+@pytest.mark.parametrize(
+    ("sys_platform", "machine", "expected"),
+    [
+        ("linux", "x86_64", "linux-64"),
+        ("linux", "aarch64", "linux-aarch64"),
+        ("darwin", "arm64", "osx-arm64"),
+        ("darwin", "x86_64", "osx-64"),
+        ("win32", "AMD64", "win-64"),
+        ("linux", "ppc64le", None),
+    ],
+)
+def test_host_subdir(sys_platform: str, machine: str, expected: str | None) -> None:
+    assert platforms.host_subdir(sys_platform, machine) == expected
+
+
+def test_platform_table_is_complete_and_consistent() -> None:
+    assert platforms.SUBDIRS == ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64")
+    for p in platforms.PLATFORMS:
+        assert set(p.default_installer_types) <= set(p.installer_types)
+        assert p.hook_ext == ("bat" if p.os == "win" else "sh")
