@@ -52,7 +52,7 @@ def _render_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--build-dir", type=Path, default=REPO / "build", help="default: build/")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="build.py",
         description="Build organization-branded conda installers from one profile.",
@@ -82,23 +82,25 @@ def parser() -> argparse.ArgumentParser:
     _common(r)
     _render_args(r)
 
-    from .harness import command as verify_command
-
+    # Each command's module is imported only when that command runs (or asks for --help),
+    # so `render` starts fast and does not load the verifier.
     v = sub.add_parser("verify", help="install each installer silently and check its User-Agent")
-    _common(v)
-    verify_command.add_arguments(v)
-
-    from . import matrix
-
     m = sub.add_parser("matrix", help="print the CI matrix for the profile as JSON")
-    _common(m)
-    matrix.add_arguments(m)
-
-    from . import configpkg
-
     c = sub.add_parser("config-package", help="build only the org configuration package")
-    _common(c)
-    configpkg.add_arguments(c)
+    for p in (v, m, c):
+        _common(p)
+    if command == "verify":
+        from .harness import command as verify_command
+
+        verify_command.add_arguments(v)
+    elif command == "matrix":
+        from . import matrix
+
+        matrix.add_arguments(m)
+    elif command == "config-package":
+        from . import configpkg
+
+        configpkg.add_arguments(c)
     return top
 
 
@@ -108,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
     ):
         args_list.insert(0, "build")
-    args = parser().parse_args(args_list)
+    args = parser(args_list[0]).parse_args(args_list)
     try:
         return dispatch(args)
     except OrgcondaError as exc:

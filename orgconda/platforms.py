@@ -152,6 +152,6 @@ def run_blocker(installer_type: str, target: str, host: str | None) -> str | Non
     hos = host_os(host)
     if hos not in TYPE_RUN_HOSTS[installer_type]:
         return f".{installer_type} installers cannot run on this host ({host})"
-    if target != host:
+    if target != host and not (target == "osx-64" and host == "osx-arm64"):  # Rosetta 2
         return f"a {target} installer cannot run on this {host} host"
     return None
