@@ -439,10 +439,19 @@ def _resolve(data: dict[str, Any], path: Path) -> Profile:
         mirrored_channels={k: tuple(v) for k, v in _dict(data.get("mirrored_channels")).items()},
         condarc=condarc,
         telemetry=telemetry,
-        signing=Signing(**_dict(data.get("signing"))),
+        signing=_signing(_dict(data.get("signing")), base),
         config_package=config_package,
         raw=data,
     )
+
+
+def _signing(raw: dict[str, Any], base: Path) -> Signing:
+    # The certificate is often written by CI just before the build, so it is not required to
+    # exist now; a relative path means relative to the profile, like every other path here.
+    cert = raw.get("signing_certificate")
+    if cert and not Path(cert).is_absolute():
+        raw = {**raw, "signing_certificate": str((base / cert).resolve())}
+    return Signing(**raw)
 
 
 def _default_types(os_: str) -> tuple[str, ...]:
