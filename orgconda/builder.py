@@ -45,10 +45,12 @@ def render_to_disk(
     schema_path = render.find_construct_schema()
     schema = render.load_schema(schema_path) if schema_path else None
     rendered = render.render_platforms(profile, subdirs, options, schema)
-    trees: dict[str, dict[str, str | Path]] = {}
-    for r in rendered:
-        trees[r.subdir] = {**r.files, **((extra_files or {}).get(r.subdir, {}))}
-    dirs = stage.stage_platforms(trees, build_root)
+    trees: dict[str, dict[str, str | Path]] = {r.subdir: dict(r.files) for r in rendered}
+    # extra files join their platform's directory; other keys (build/org-config) are staged
+    # as directories of their own, in the same all-or-nothing move
+    for key, files in (extra_files or {}).items():
+        trees.setdefault(key, {}).update(files)
+    dirs = stage.stage_platforms(trees, build_root)[: len(rendered)]
     return RenderResult(tuple(rendered), tuple(dirs), schema_path, time.perf_counter() - start)
 
 

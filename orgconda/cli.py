@@ -158,14 +158,16 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     options, extra = configpkg.render_inputs(profile, _options(profile, args), args.build_dir)
     result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
-    _report_render(result)
+    _report_render(result, [args.build_dir / k for k in extra if k not in subdirs])
     return 0
 
 
-def _report_render(result: builder.RenderResult) -> None:
+def _report_render(result: builder.RenderResult, other_dirs: Sequence[Path] = ()) -> None:
     for r, d in zip(result.rendered, result.directories, strict=True):
         types = ", ".join(f".{t}" for t in r.installer_types)
         _say(f"rendered {_rel(d / 'construct.yaml')}  ({types}; {len(r.files)} files)")
+    for d in other_dirs:
+        _say(f"rendered {_rel(d)}/")
     if result.schema is None:
         _say(
             "note: constructor's construct.schema.json was not found (no constructor installed "
@@ -218,11 +220,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     # one type); platforms it cannot build at all are rendered in full, so build/ always
     # holds every selected platform.
     options = _options(profile, args, installer_types=plan.buildable_types)
-    options, extra = configpkg.render_inputs(profile, options, args.build_dir)
+    options, extra = configpkg.render_inputs(
+        profile, options, args.build_dir, dist_dir=args.dist_dir
+    )
     result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
-    _report_render(result)
+    _report_render(result, [args.build_dir / k for k in extra if k not in subdirs])
     _say("")
-    _say(plan.describe())
+    package_step = configpkg.plan_line(profile, options, args.build_dir)
+    _say(plan.describe([package_step] if package_step else []))
     if args.dry_run:
         return 0
     if not plan.steps:

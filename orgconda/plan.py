@@ -39,8 +39,9 @@ class Plan:
     def buildable_types(self) -> dict[str, tuple[str, ...]]:
         return {s.subdir: s.installer_types for s in self.steps}
 
-    def describe(self) -> str:
-        lines = [f"Build plan (host: {self.host or 'unknown'}):"]
+    def describe(self, first: Sequence[str] = ()) -> str:
+        """The plan as printed; ``first`` lists steps that run before the installers."""
+        lines = [f"Build plan (host: {self.host or 'unknown'}):", *first]
         for s in self.steps:
             types = ", ".join(f".{t}" for t in s.installer_types)
             lines.append(f"  build {s.subdir:<14} {types:<11} $ {format_command(s.argv)}")

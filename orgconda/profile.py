@@ -196,6 +196,14 @@ def _explain(err: jsonschema.ValidationError) -> list[Problem]:
                 "not starting or ending with `-` or `.` (constructor's rule)",
             )
         ]
+    if kind == "pattern" and path and path[-1] == "slug":
+        return [
+            (
+                path,
+                f"{err.instance!r} cannot name a conda package: use 1-41 lower-case letters, "
+                "digits, `_` or `-`, starting with a letter or digit (e.g. `acme`)",
+            )
+        ]
     if kind == "pattern":
         return [(path, f"{err.instance!r} does not match {schema.get('pattern')}")]
     if kind == "enum":

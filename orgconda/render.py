@@ -46,8 +46,12 @@ class RenderOptions:
     installer_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # per subdir
     hooks_dir: Path = HOOKS_DIR
     extra_channels: tuple[str, ...] = ()  # prepended (e.g. the local config-package channel)
+    extra_channels_remap: tuple[tuple[str, str], ...] = ()  # (src, dest), before the profile's
     extra_specs: tuple[str, ...] = ()
-    org_settings_in_condarc: bool = True  # False when a config package carries them
+    # False when a config package carries the org settings: construct.yaml then gets no
+    # `condarc:` and no bundled CA certificate (the package ships both), because a
+    # <prefix>/.condarc would win `#!final` contests against the package's file and outlive it.
+    org_settings_in_condarc: bool = True
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,7 @@ def build_context(profile: Profile, plat: Platform, options: RenderOptions) -> d
     post = f"post_install.{plat.hook_ext}"
 
     extra_files: list[Any] = []
-    if profile.condarc.ca_certificate is not None:
+    if profile.condarc.ca_certificate is not None and options.org_settings_in_condarc:
         ca = profile.condarc.ca_certificate
         files[ca.name] = ca
         extra_files.append({ca.name: f"{CA_PREFIX_DIR}/{ca.name}"})
@@ -249,8 +253,10 @@ def build_context(profile: Profile, plat: Platform, options: RenderOptions) -> d
         files[license_name] = profile.license_file
 
     config_pkg = [s.split()[0] for s in options.extra_specs]
-    condarc = render_condarc(
-        profile, org_settings=options.org_settings_in_condarc, extra_aggressive=config_pkg
+    condarc = (
+        render_condarc(profile, extra_aggressive=config_pkg)
+        if options.org_settings_in_condarc
+        else None
     )
     desc, conclusion = _texts(profile)
     types = installer_types_for(profile, plat, options)
@@ -273,7 +279,10 @@ def build_context(profile: Profile, plat: Platform, options: RenderOptions) -> d
         "channels": list(
             dict.fromkeys([*options.extra_channels, *(options.channels or profile.channels)])
         ),
-        "channels_remap": [{"src": s, "dest": d} for s, d in profile.channels_remap],
+        "channels_remap": [
+            {"src": s, "dest": d}
+            for s, d in (*options.extra_channels_remap, *profile.channels_remap)
+        ],
         "specs": [*profile.specs, *options.extra_specs],
         "license_file": license_name,
         "extra_files": extra_files,

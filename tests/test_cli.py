@@ -24,7 +24,8 @@ def test_render_writes_five_valid_platform_dirs(tmp_path: Path) -> None:
     proc = run_build_py("render", "--build-dir", str(build))
     assert proc.returncode == 0, proc.stderr
     assert "validated against" in proc.stdout or "was not found" in proc.stdout
-    assert sorted(p.name for p in build.iterdir()) == sorted(platforms.SUBDIRS)
+    # the five platforms, plus the config package's recipe (config_package is on by default)
+    assert sorted(p.name for p in build.iterdir()) == sorted([*platforms.SUBDIRS, "org-config"])
     for subdir in platforms.SUBDIRS:
         data = yaml.safe_load((build / subdir / "construct.yaml").read_text())
         assert data["name"] == "AcmeConda"
