@@ -241,6 +241,12 @@ def build_context(profile: Profile, plat: Platform, options: RenderOptions) -> d
     names = {h.name for h in hooks}
     pre = f"pre_install.{plat.hook_ext}"
     post = f"post_install.{plat.hook_ext}"
+    if post not in names:
+        # without the hook no installer, organization or machine token is ever written
+        raise RenderError(
+            f"{options.hooks_dir / post} is missing: {plat.subdir} installers need it to seed "
+            "the tokens (restore it from the repository)"
+        )
 
     extra_files: list[Any] = []
     if profile.condarc.ca_certificate is not None and options.org_settings_in_condarc:

@@ -1,8 +1,8 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # conda-build script for the org configuration package (Unix builders).
 # Static on purpose: build.py renders every file the package ships into files/ (laid out
 # as in the install prefix), so this script needs no profile knowledge and no values.
-set -euo pipefail
+set -eu
 
 if [ ! -d "${RECIPE_DIR}/files" ]; then
     echo "error: ${RECIPE_DIR}/files is missing; render the recipe with python build.py" >&2
