@@ -317,6 +317,9 @@ class Verification:
             script = work / "install.bat"
             script.write_text(exe_install_script(installer, prefix), encoding="utf-8")
             argv = [tool, "/d", "/c", str(script)]
+            # constructor's documented switch: without it a silent install ignores a failing
+            # pre/post-install script; with it the install aborts (judged by the record anyway)
+            env = {**env, "NSIS_SCRIPTS_RAISE_ERRORS": "1"}
         else:
             argv = pkg_install_argv(tool, installer)
         shown = format_command(argv)
