@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import REPO
 
+from orgconda.harness.checks import HOOK_RECORD_KEYS
 from orgconda.tokens import TOKEN_RE
 
 HOOKS_DIR = REPO / "post_install"
@@ -92,23 +93,8 @@ def read_record(prefix: Path) -> dict[str, Any]:
     return record
 
 
-RECORD_KEYS = {
-    "format",
-    "hook",
-    "installer_name",
-    "installer_version",
-    "installer_platform",
-    "installer_type",
-    "scope",
-    "token_dir",
-    "files",
-    "installer_token",
-    "org_token",
-    "machine_token_source",
-    "env_token_seeded",
-    "all_users",
-    "unattended",
-}
+# The keys the verifier reads: the hooks must write exactly these (one contract, one list).
+RECORD_KEYS = set(HOOK_RECORD_KEYS)
 
 
 def check_record(record: dict[str, Any], machine_token: str) -> None:
