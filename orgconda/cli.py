@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import __version__, builder, platforms, render
@@ -147,18 +147,26 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _options(profile: Profile, args: argparse.Namespace, **kw: object) -> RenderOptions:
-    return RenderOptions(channels=tuple(args.channel), **kw)  # type: ignore[arg-type]
+def _render(
+    profile: Profile,
+    subdirs: Sequence[str],
+    args: argparse.Namespace,
+    installer_types: Mapping[str, tuple[str, ...]] | None = None,
+    dist_dir: Path | None = None,
+) -> RenderOptions:
+    """Render (with the config package's inputs), write build/, report; the options used."""
+    from . import configpkg
+
+    options = RenderOptions(channels=tuple(args.channel), installer_types=installer_types or {})
+    options, extra = configpkg.render_inputs(profile, options, args.build_dir, dist_dir=dist_dir)
+    result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
+    _report_render(result, [args.build_dir / k for k in extra if k not in subdirs])
+    return options
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    subdirs = render.select_platforms(profile, args.platform)
-    from . import configpkg
-
-    options, extra = configpkg.render_inputs(profile, _options(profile, args), args.build_dir)
-    result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
-    _report_render(result, [args.build_dir / k for k in extra if k not in subdirs])
+    _render(profile, render.select_platforms(profile, args.platform), args)
     return 0
 
 
@@ -219,12 +227,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     # Render only the installer types this host builds (constructor has no flag to pick
     # one type); platforms it cannot build at all are rendered in full, so build/ always
     # holds every selected platform.
-    options = _options(profile, args, installer_types=plan.buildable_types)
-    options, extra = configpkg.render_inputs(
-        profile, options, args.build_dir, dist_dir=args.dist_dir
-    )
-    result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
-    _report_render(result, [args.build_dir / k for k in extra if k not in subdirs])
+    options = _render(profile, subdirs, args, plan.buildable_types, dist_dir=args.dist_dir)
     _say("")
     package_step = configpkg.plan_line(profile, options, args.build_dir)
     _say(plan.describe([package_step] if package_step else []))
