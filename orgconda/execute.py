@@ -1,4 +1,10 @@
-"""Effects of `render` and `build`: write build/<subdir>, run constructor, write dist/."""
+"""Walk the plan: write build/, run constructor for each installer, check, publish dist/.
+
+Effects only; every decision was made by ``resolve`` and ``plan``. Nothing in dist/ changes
+unless every step succeeded: installers are built into ``dist/.staging`` and the
+configuration package into ``build/org-config/channel``, and both are moved into place at the
+end. Each step's log stays in ``build/<subdir>/constructor.log`` either way.
+"""
 
 from __future__ import annotations
 
@@ -14,49 +20,56 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, render, stage
+from .configpkg.channel import channel_tree, index_channel, remove_paths, split_filename
 from .errors import BuildError, OrgcondaError
-from .plan import BuildStep, Plan
-from .profile import Profile
-from .render import RenderedPlatform, RenderOptions
+from .plan import InstallerStep, Plan
+from .render import RenderedPlatform
+from .resolve import CONFIG_CHANNEL, CONFIG_DIR, Resolved
 from .runner import Runner
 
 MANIFEST = "manifest.json"
 STAGING = ".staging"
+VERIFY_DIR = "verify"
 INSTALLER_EXTS = {"sh": ".sh", "pkg": ".pkg", "exe": ".exe"}
+PACKAGE_LISTS = ("lockfile.base.txt", "pkg-list.base.txt")
 
 
 @dataclass(frozen=True)
 class RenderResult:
     rendered: tuple[RenderedPlatform, ...]
     directories: tuple[Path, ...]
+    config_channel: Path | None
     schema: Path | None
     seconds: float
 
 
-def render_to_disk(
-    profile: Profile,
-    subdirs: Sequence[str],
-    build_root: Path,
-    options: RenderOptions | None = None,
-    extra_files: Mapping[str, Mapping[str, str | Path]] | None = None,
-) -> RenderResult:
-    """Render and check every platform in memory, then write them all (or nothing)."""
+def render_to_disk(resolved: Resolved) -> RenderResult:
+    """Render and check every platform in memory, then write them all (or nothing):
+    ``build/<subdir>/`` and, with the configuration package, ``build/org-config/channel/``."""
     start = time.perf_counter()
     schema_path = render.find_construct_schema()
     schema = render.load_schema(schema_path) if schema_path else None
-    rendered = render.render_platforms(profile, subdirs, options, schema)
-    trees: dict[str, dict[str, str | Path]] = {r.subdir: dict(r.files) for r in rendered}
-    # extra files join their platform's directory; other keys (build/org-config) are staged
-    # as directories of their own, in the same all-or-nothing move
-    for key, files in (extra_files or {}).items():
-        trees.setdefault(key, {}).update(files)
-    dirs = stage.stage_platforms(trees, build_root)[: len(rendered)]
-    return RenderResult(tuple(rendered), tuple(dirs), schema_path, time.perf_counter() - start)
+    rendered = render.render_platforms(resolved, schema)
+    trees: dict[str, Mapping[str, str | bytes | Path]] = {r.subdir: r.files for r in rendered}
+    if resolved.config_package is not None:
+        channel = {
+            f"{CONFIG_CHANNEL}/{name}": data
+            for name, data in channel_tree(resolved.config_package).items()
+        }
+        trees[CONFIG_DIR] = channel
+    dirs = stage.stage_platforms(trees, resolved.options.build_dir)
+    return RenderResult(
+        tuple(rendered),
+        tuple(dirs[: len(rendered)]),
+        resolved.config_channel if resolved.config_package is not None else None,
+        schema_path,
+        time.perf_counter() - start,
+    )
 
 
 @dataclass
 class StepOutcome:
-    step: BuildStep
+    step: InstallerStep
     seconds: float = 0.0
     error: OrgcondaError | None = None
     installers: list[dict[str, Any]] = field(default_factory=list)
@@ -64,26 +77,24 @@ class StepOutcome:
 
 def execute(
     plan: Plan,
+    resolved: Resolved,
     runner: Runner,
     *,
     jobs: int,
-    dist_root: Path,
-    expect: Mapping[str, Any],
-    profile: Profile,
     on_done: Callable[[StepOutcome], None] | None = None,
 ) -> list[StepOutcome]:
-    """Run every planned constructor command (in parallel), then publish to dist/ atomically.
-
-    Nothing in dist/ changes unless every step succeeded; each step's log stays in
-    build/<subdir>/constructor.log either way.
-    """
-    if not plan.steps:
+    """Run every planned installer step (in parallel), check the results, publish dist/."""
+    if not plan.installers:
         return []
-    staging_root = plan.steps[0].staging_dir.parent
+    if plan.config.cache_removals:
+        for path in plan.config.cache_removals:
+            runner.log(f"removing {path} from constructor's cache (same name, other bytes)")
+        remove_paths(list(plan.config.cache_removals))
+    staging_root = plan.installers[0].staging_dir.parent
     shutil.rmtree(staging_root, ignore_errors=True)
     staging_root.mkdir(parents=True)
 
-    def one(step: BuildStep) -> StepOutcome:
+    def one(step: InstallerStep) -> StepOutcome:
         outcome = StepOutcome(step)
         step.log.unlink(missing_ok=True)
         step.staging_dir.mkdir(parents=True, exist_ok=True)
@@ -98,26 +109,74 @@ def execute(
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            outcomes = list(pool.map(one, plan.steps))
+            outcomes = list(pool.map(one, plan.installers))
         failed = [o for o in outcomes if o.error is not None]
         if failed:
             text = "\n\n".join(str(o.error) for o in failed)
             raise BuildError(
-                f"{len(failed)} of {len(outcomes)} platform build(s) failed; dist/ was not "
-                f"changed.\n\n{text}"
+                f"{len(failed)} of {len(outcomes)} platform build(s) failed; nothing in "
+                f"{plan.dist_root} was changed.\n\n{text}"
             )
         for o in outcomes:
-            o.installers = collect_installers(o, dist_root, expect)
+            o.installers = collect_installers(o, plan.dist_root, resolved.expect)
             if not o.installers:
                 raise BuildError(
                     f"constructor ({o.step.subdir}) exited 0 but wrote no installer into "
                     f"{o.step.staging_dir}; see {o.step.log}"
                 )
-        stage.replace_dirs((o.step.staging_dir, o.step.output_dir) for o in outcomes)
-        write_manifest(dist_root, profile, [i for o in outcomes for i in o.installers])
+            check_package_lists(o.step)
+        publish(plan, resolved, outcomes)
         return outcomes
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
+
+
+def publish(plan: Plan, resolved: Resolved, outcomes: Sequence[StepOutcome]) -> None:
+    """Move the installers into dist/<subdir>/, add the configuration package to
+    dist/channel/, write the manifest, and drop a verify report of earlier installers."""
+    for o in outcomes:
+        # constructor leaves an empty tmp/ beside the installers
+        tmp = o.step.staging_dir / "tmp"
+        if tmp.is_dir() and not any(tmp.iterdir()):
+            tmp.rmdir()
+    stage.replace_dirs((o.step.staging_dir, o.step.output_dir) for o in outcomes)
+    pkg = resolved.config_package
+    if pkg is not None and plan.config.action == "write":
+        built = resolved.config_channel / "noarch" / pkg.filename
+        channel = plan.dist_root / "channel"
+        stage.atomic_write_bytes(channel / "noarch" / pkg.filename, built.read_bytes())
+        index_channel(channel)
+    write_manifest(plan.dist_root, resolved, [i for o in outcomes for i in o.installers])
+    shutil.rmtree(plan.dist_root / VERIFY_DIR, ignore_errors=True)
+
+
+def check_package_lists(step: InstallerStep) -> None:
+    """An installer that lists a package twice cannot install ("Duplicate packages found in
+    'explicit_packages'"): refuse it instead of publishing it."""
+    for name in PACKAGE_LISTS:
+        path = step.staging_dir / name
+        if not path.is_file():
+            continue
+        seen: dict[str, str] = {}
+        dupes = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if not line or line.startswith(("#", "@")):
+                continue
+            filename = line.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            parts = split_filename(filename)
+            if parts is None:
+                continue
+            if parts[0] in seen:
+                dupes.append(f"{parts[0]}: {seen[parts[0]]} and {line}")
+            seen[parts[0]] = line
+        if dupes:
+            raise BuildError(
+                f"constructor ({step.subdir}) made an installer that lists a package twice, "
+                f"which cannot install (see {path}):\n  "
+                + "\n  ".join(dupes)
+                + "\nclear constructor's package cache (`constructor --clean`) and build again"
+            )
 
 
 def collect_installers(
@@ -160,9 +219,10 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_manifest(dist_root: Path, profile: Profile, installers: list[dict[str, Any]]) -> Path:
+def write_manifest(dist_root: Path, resolved: Resolved, installers: list[dict[str, Any]]) -> Path:
     """dist/manifest.json: this build's installers plus earlier entries for other platforms
     whose files are still there (so building one platform at a time accumulates)."""
+    profile = resolved.profile
     path = dist_root / MANIFEST
     built = {i["platform"] for i in installers}
     kept: list[dict[str, Any]] = []
@@ -177,12 +237,21 @@ def write_manifest(dist_root: Path, profile: Profile, installers: list[dict[str,
                 ]
         except (OSError, ValueError, KeyError, TypeError):
             kept = []
+    pkg = resolved.config_package
     doc = {
         "format": 1,
         "generator": f"orgconda {__version__}",
         "name": profile.name,
         "version": profile.version,
         "profile": render._rel(profile.path),
+        "config_package": (
+            {
+                "path": f"channel/noarch/{pkg.filename}",
+                "sha256": sha256_file(resolved.config_channel / "noarch" / pkg.filename),
+            }
+            if pkg is not None
+            else None
+        ),
         "installers": sorted([*kept, *installers], key=lambda i: (i["platform"], i["type"])),
     }
     stage.atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
