@@ -1,7 +1,8 @@
 """`python build.py`: the command line. Only ``main`` prints errors and picks exit codes.
 
 Exit codes: 0 success; 1 verification failed; 2 bad profile or bad arguments;
-3 a required tool (constructor, conda, conda-build) is missing; 4 a build step failed.
+3 a required tool (constructor, or the installer runner for verify) is missing; 4 a build
+step failed.
 """
 
 from __future__ import annotations
