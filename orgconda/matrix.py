@@ -12,8 +12,9 @@ profile adds its jobs. The output is one JSON object::
 Where each installer is built follows constructor's limits (``platforms.TYPE_BUILD_HOSTS``):
 a type any host can make (``.sh``) is built for every target of the profile by one job on
 the Linux runner (``CROSS_BUILD_HOST``; ``build`` fetches each target's conda-standalone);
-a type only one OS can make (``.pkg``, ``.exe``) is built on each target's own runner, where
-constructor can run the target's conda-standalone while it builds. Every installer is then
+a type only one OS can make (``.pkg``, ``.exe``) is built on each target's own runner, with
+the conda-standalone installed there (constructor identifies it by running it, which a
+foreign binary cannot do), on a runner its verify job needs anyway. Every installer is then
 installed and checked by the verify job of its platform, on that platform's runner.
 """
 
