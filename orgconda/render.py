@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -254,7 +255,8 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def find_construct_schema() -> Path | None:
-    """constructor's own schema: the installed package's, else $ORGCONDA_CONSTRUCT_SCHEMA."""
+    """constructor's own schema: the one of the constructor that will build (importable here,
+    else the one on PATH, in its own environment), else $ORGCONDA_CONSTRUCT_SCHEMA."""
     try:
         import importlib.util
 
@@ -265,12 +267,31 @@ def find_construct_schema() -> Path | None:
         candidate = Path(spec.origin).parent / "data" / "construct.schema.json"
         if candidate.is_file():
             return candidate
+    found = _schema_beside(shutil.which("constructor"))
+    if found is not None:
+        return found
     env = os.environ.get(SCHEMA_ENV)
     if env:
         path = Path(env)
         if not path.is_file():
             raise UsageError(f"{SCHEMA_ENV}={env} does not name a file")
         return path
+    return None
+
+
+def _schema_beside(executable: str | None) -> Path | None:
+    """The schema in the environment that holds a ``constructor`` executable
+    (``<env>/bin/constructor`` or ``<env>\\Scripts\\constructor.exe``)."""
+    if not executable:
+        return None
+    env = Path(executable).resolve().parent.parent
+    patterns = (
+        "lib/python3*/site-packages/constructor/data/construct.schema.json",
+        "Lib/site-packages/constructor/data/construct.schema.json",
+    )
+    for pattern in patterns:
+        for candidate in sorted(env.glob(pattern)):
+            return candidate
     return None
 
 

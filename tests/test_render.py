@@ -389,3 +389,16 @@ def test_with_the_package_installers_read_it_and_bake_no_condarc(
     publish = load_profile(DEFAULT_PROFILE).config_package.publish_channel
     if publish:
         assert data["channels_remap"][0] == {"src": local, "dest": publish}
+
+
+def test_the_schema_of_the_constructor_on_path_is_found(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    data = env / "lib" / "python3.12" / "site-packages" / "constructor" / "data"
+    data.mkdir(parents=True)
+    (data / "construct.schema.json").write_text("{}")
+    (env / "bin").mkdir()
+    exe = env / "bin" / "constructor"
+    exe.write_text("#!/bin/sh\n")
+    assert render._schema_beside(str(exe)) == data / "construct.schema.json"
+    assert render._schema_beside(None) is None
+    assert render._schema_beside(str(tmp_path / "elsewhere" / "bin" / "constructor")) is None
