@@ -20,7 +20,7 @@ from .render import RenderOptions
 from .runner import INSTALL_HINTS, Runner
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ("build", "render", "verify", "matrix", "config-package")
+COMMANDS = ("build", "render", "verify", "matrix", "config-package", "lock", "diff")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -87,7 +87,9 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="install each installer silently and check its User-Agent")
     m = sub.add_parser("matrix", help="print the CI matrix for the profile as JSON")
     c = sub.add_parser("config-package", help="build only the org configuration package")
-    for p in (v, m, c):
+    lk = sub.add_parser("lock", help="solve each platform and write locks/<subdir>.txt")
+    df = sub.add_parser("diff", help="package changes between two builds or two lock sets")
+    for p in (v, m, c, lk):
         _common(p)
     if command == "verify":
         from .harness import command as verify_command
@@ -101,6 +103,14 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         from . import configpkg
 
         configpkg.add_arguments(c)
+    elif command == "lock":
+        from . import lockcmd
+
+        lockcmd.add_arguments(lk)
+    elif command == "diff":
+        from . import diff
+
+        diff.add_arguments(df)
     return top
 
 
@@ -140,6 +150,14 @@ def dispatch(args: argparse.Namespace) -> int:
         from . import configpkg
 
         return configpkg.run(args)
+    if args.command == "lock":
+        from . import lockcmd
+
+        return lockcmd.run(args)
+    if args.command == "diff":
+        from . import diff
+
+        return diff.run(args)
     raise UsageError(f"unknown command {args.command!r}; choose from {', '.join(COMMANDS)}")
 
 
