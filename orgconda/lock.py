@@ -236,23 +236,24 @@ def _package(record: Any, inputs: SolveInputs) -> Package:
 
 
 def _explain(exc: BaseException, inputs: SolveInputs) -> str:
-    text = " ".join(str(exc).split()) if len(str(exc)) < 400 else str(exc).strip()
+    lines = [line.rstrip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = " " + lines[0] if len(lines) == 1 else "\n".join(["", *("    " + x for x in lines)])
     kind = type(exc).__name__
     if kind == "SolverError":
         return (
-            f"the specs cannot be satisfied from {', '.join(inputs.solve_channels)}: {text}\n"
+            f"the specs cannot be satisfied from {', '.join(inputs.solve_channels)}:{text}\n"
             f"  specs: {', '.join(inputs.specs)}; virtual packages: "
             f"{', '.join(inputs.virtual_packages)} (change one with --virtual-package)"
         )
     if kind in ("GatewayError", "FetchRepoDataError", "ChannelError", "InvalidChannelError"):
         return (
-            f"could not read the channels ({', '.join(inputs.solve_channels)}): {text}\n"
+            f"could not read the channels ({', '.join(inputs.solve_channels)}):{text}\n"
             "  check the URL (`channels` in the profile, or --channel), the network, and "
             "HTTPS_PROXY if you are behind a proxy"
         )
     if isinstance(exc, SolveError):
         return str(exc)
-    return f"{kind}: {text}"
+    return f"{kind}:{text}"
 
 
 # --- lock text and the check at build time -------------------------------------------------
