@@ -71,8 +71,22 @@ def python_records(version: str, build: str, glibc: str = "2.17") -> list[dict[s
             [f"__glibc >={glibc},<3.0.a0", "openssl >=3.0,<4.0a0"],
             "Python-2.0",
         ),
-        rec("python", version, build, "osx-64", ["__osx >=10.13", "openssl >=3.0,<4.0a0"], "Python-2.0"),
-        rec("python", version, build, "osx-arm64", ["__osx >=11.0", "openssl >=3.0,<4.0a0"], "Python-2.0"),
+        rec(
+            "python",
+            version,
+            build,
+            "osx-64",
+            ["__osx >=10.13", "openssl >=3.0,<4.0a0"],
+            "Python-2.0",
+        ),
+        rec(
+            "python",
+            version,
+            build,
+            "osx-arm64",
+            ["__osx >=11.0", "openssl >=3.0,<4.0a0"],
+            "Python-2.0",
+        ),
         rec("python", version, build, "win-64", ["openssl >=3.0,<4.0a0"], "Python-2.0"),
     ]
 

@@ -41,7 +41,11 @@ def test_lock_writes_one_explicit_file_per_platform(tmp_path: Path, channel: str
     code, out, err = _lock(profile)
     assert code == 0, err
     locks = tmp_path / "p" / "locks"
-    assert sorted(p.name for p in locks.iterdir()) == ["linux-64.txt", "osx-arm64.txt", "win-64.txt"]
+    assert sorted(p.name for p in locks.iterdir()) == [
+        "linux-64.txt",
+        "osx-arm64.txt",
+        "win-64.txt",
+    ]
     assert "locks/linux-64.txt: 6 packages (new)" in out
 
     text = (locks / "linux-64.txt").read_text(encoding="utf-8")
@@ -195,7 +199,11 @@ def test_current_lock_and_lock_problem(tmp_path: Path, channel: str) -> None:
     assert found.platform == "linux-64"
     assert [p.name for p in found.packages][:3] == ["ca-certificates", "openssl", "python"]
     python = next(p for p in found.packages if p.name == "python")
-    assert (python.version, python.build, python.subdir) == ("3.12.7", "hc5c86c4_0_cpython", "linux-64")
+    assert (python.version, python.build, python.subdir) == (
+        "3.12.7",
+        "hc5c86c4_0_cpython",
+        "linux-64",
+    )
     assert python.channel == channel
     assert python.sha256 == sha256_of("python-3.12.7-hc5c86c4_0_cpython.conda")
     assert lockmod.lock_problem(found, profile, "linux-64") is None
@@ -252,7 +260,9 @@ def test_explicit_text_for_constructor(tmp_path: Path, channel: str) -> None:
     profile = lock_profile(tmp_path / "p", channel, platforms=["win-64"])
     assert _lock(profile)[0] == 0
     found = read_lock(tmp_path / "p" / "locks" / "win-64.txt")
-    extra = "file:///dist/channel/noarch/acme-corp-conda-config-2026.11-h0_0.conda#sha256:" + "a" * 64
+    extra = (
+        "file:///dist/channel/noarch/acme-corp-conda-config-2026.11-h0_0.conda#sha256:" + "a" * 64
+    )
     text = explicit_text(found, [extra])
     lines = text.splitlines()
     assert lines[lines.index("@EXPLICIT") + 1 :] == [*_lines(found.path), extra]
