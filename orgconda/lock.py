@@ -302,13 +302,14 @@ def lock_problem(
     ``channels`` is the build's ``--channel`` override (empty: the profile's channels). The
     virtual packages are the ones the lock recorded (chosen when it was written).
     """
+    vps = recorded_virtual_packages(lock)
     fix = (
-        f"run `python build.py lock{_flags(subdir, channels)}` to solve again, review the "
+        f"run `python build.py lock{_flags(subdir, channels, vps)}` to solve again, review the "
         "changes and commit them"
     )
     if lock.platform != subdir:
         return f"{lock.path} is the lock for {lock.platform}, not {subdir}; {fix}"
-    current = solve_inputs(profile, subdir, channels, recorded_virtual_packages(lock))
+    current = solve_inputs(profile, subdir, channels, vps)
     if current.sha256 == lock.inputs_sha256:
         return None
     recorded = {
@@ -328,8 +329,16 @@ def lock_problem(
     return f"{lock.path} is out of date for {profile.path.name} ({what}); {fix}"
 
 
-def _flags(subdir: str, channels: Sequence[str]) -> str:
-    return "".join(f" --channel {c}" for c in channels) + f" --platform {subdir}"
+def _flags(subdir: str, channels: Sequence[str], vps: Sequence[str] | None) -> str:
+    """The `lock` options that solve ``subdir`` as before: the build's channels, and the
+    virtual packages the lock was written with where they differ from the defaults."""
+    defaults = set(DEFAULT_VIRTUAL_PACKAGES.get(subdir, ()))
+    kept = [v for v in vps or () if v not in defaults]
+    return (
+        "".join(f" --channel {c}" for c in channels)
+        + f" --platform {subdir}"
+        + "".join(f" --virtual-package {subdir}:{v}" for v in kept)
+    )
 
 
 def write_locks(texts: Mapping[Path, str]) -> dict[Path, str]:

@@ -107,6 +107,14 @@ def test_virtual_package_override_changes_the_solve_and_is_recorded(
     assert "__glibc" not in osx  # only platforms that have the package get the override
     assert '"__osx=11.0=0"' in osx
 
+    # the lock keeps its virtual packages: still current, and the fix command repeats them
+    profile_data = load_profile(profile)
+    found = read_lock(tmp_path / "p" / "locks" / "linux-64.txt")
+    assert lockmod.lock_problem(found, profile_data, "linux-64") is None
+    problem = lockmod.lock_problem(found, profile_data, "linux-64", ["https://mirror.example/c"])
+    assert problem is not None
+    assert "--platform linux-64 --virtual-package linux-64:__glibc=2.34=0`" in problem
+
 
 def test_osx_below_the_packages_floor_fails_naming_platform_and_package(
     tmp_path: Path, channel: str
