@@ -63,6 +63,9 @@ class SolveInputs:
     channels_remap: tuple[tuple[str, str], ...]
     virtual_packages: tuple[str, ...]
     channel_priority: str = CHANNEL_PRIORITY
+    # conda's default (add_pip_as_python_dependency: true), so constructor's own solve ships
+    # pip with python; without it a lock of the same specs had one package fewer (measured).
+    pip_with_python: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class SolveInputs:
             "channels_remap": [list(r) for r in self.channels_remap],
             "channel_priority": self.channel_priority,
             "virtual_packages": list(self.virtual_packages),
+            "add_pip_as_python_dependency": self.pip_with_python,
         }
 
     @property
@@ -207,6 +211,7 @@ async def _solve_one(inputs: SolveInputs, gateway: Any) -> tuple[Package, ...]:
         platforms=[rattler.Subdir(inputs.subdir), rattler.Subdir("noarch")],
         virtual_packages=[_virtual_package(v) for v in inputs.virtual_packages],
         channel_priority=rattler.ChannelPriority.Strict,
+        add_pip_as_python_dependency=inputs.pip_with_python,
     )
     return tuple(_package(r, inputs) for r in records)
 
@@ -278,6 +283,7 @@ def lock_text(inputs: SolveInputs, packages: Sequence[Package], profile: Profile
         ("channels-remap", json.dumps([list(r) for r in inputs.channels_remap])),
         ("channel-priority", inputs.channel_priority),
         ("virtual-packages", json.dumps(list(inputs.virtual_packages))),
+        ("add-pip-as-python-dependency", json.dumps(inputs.pip_with_python)),
         ("solver", solver_version()),
         ("packages", str(len(packages))),
     ]
@@ -321,6 +327,10 @@ def lock_problem(
             json.dumps([list(r) for r in current.channels_remap]),
         ),
         "channel-priority": (lock.header.get("channel-priority"), current.channel_priority),
+        "add-pip-as-python-dependency": (
+            lock.header.get("add-pip-as-python-dependency"),
+            json.dumps(current.pip_with_python),
+        ),
     }
     changed = [
         f"{key} {was} in the lock, {now} now" for key, (was, now) in recorded.items() if was != now

@@ -137,26 +137,66 @@ def dependency_name(spec: str) -> str | None:
 
 
 def topological(packages: Iterable[Package]) -> list[Package]:
-    """Dependencies before dependents, ties (and cycles) broken by name: a stable order.
+    """Dependencies before dependents, ties broken by name: a stable order.
 
     conda links the packages of an explicit file in file order and runs their post-link
     scripts in that order, so a dependency must come first (as in ``conda list --explicit``
-    and constructor's own lockfile).
+    and constructor's own lockfile). Packages that depend on each other (python and pip,
+    with conda's add_pip_as_python_dependency) come most-depended-on first, as conda orders
+    python before pip.
     """
     by_name = {p.name.lower(): p for p in packages}
     deps = {
         n: {d for d in map(dependency_name, p.depends) if d in by_name and d != n}
         for n, p in by_name.items()
     }
+    groups = _strongly_connected(deps)
+    group_of = {n: i for i, group in enumerate(groups) for n in group}
+    after = {i: {group_of[d] for n in g for d in deps[n]} - {i} for i, g in enumerate(groups)}
+    dependents = {n: sum(n in ds for ds in deps.values()) for n in by_name}
     out: list[Package] = []
-    done: set[str] = set()
-    while len(done) < len(by_name):
-        ready = sorted(n for n in by_name if n not in done and deps[n] <= done)
-        if not ready:  # a dependency cycle: take the first remaining name and go on
-            ready = [min(n for n in by_name if n not in done)]
-        for n in ready[:1]:
-            done.add(n)
-            out.append(by_name[n])
+    done: set[int] = set()
+    while len(done) < len(groups):
+        i = min(
+            (i for i in range(len(groups)) if i not in done and after[i] <= done),
+            key=lambda i: min(groups[i]),
+        )
+        done.add(i)
+        out += [by_name[n] for n in sorted(groups[i], key=lambda n: (-dependents[n], n))]
+    return out
+
+
+def _strongly_connected(deps: Mapping[str, set[str]]) -> list[set[str]]:
+    """Tarjan's strongly connected components of the dependency graph."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
+
+    def visit(n: str) -> None:
+        index[n] = low[n] = len(index)
+        stack.append(n)
+        on_stack.add(n)
+        for d in sorted(deps[n]):
+            if d not in index:
+                visit(d)
+                low[n] = min(low[n], low[d])
+            elif d in on_stack:
+                low[n] = min(low[n], index[d])
+        if low[n] == index[n]:
+            group = set()
+            while True:
+                m = stack.pop()
+                on_stack.discard(m)
+                group.add(m)
+                if m == n:
+                    break
+            out.append(group)
+
+    for n in sorted(deps):
+        if n not in index:
+            visit(n)
     return out
 
 

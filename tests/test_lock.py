@@ -66,6 +66,7 @@ def test_lock_writes_one_explicit_file_per_platform(tmp_path: Path, channel: str
         "__linux=4.18=0",
         "__unix=0=0",
     ]
+    assert header["add-pip-as-python-dependency"] == "true"
     assert re.fullmatch(r"[0-9a-f]{64}", header["inputs-sha256"])
 
     lines = _lines(locks / "linux-64.txt")
@@ -78,10 +79,20 @@ def test_lock_writes_one_explicit_file_per_platform(tmp_path: Path, channel: str
         assert m["url"].startswith(channel + "/")
         assert m["subdir"] in ("linux-64", "noarch")
     names = [m["fn"].rsplit("-", 2)[0] for m in parsed if m]
-    # dependencies first (conda links in file order), ties by name
-    assert names == ["ca-certificates", "openssl", "python", "anaconda-anon-usage", "conda", "pip"]
+    # dependencies first (conda links in file order), ties by name; python and pip depend on
+    # each other (add_pip_as_python_dependency): python first, as conda orders them
+    assert names == ["ca-certificates", "openssl", "python", "pip", "anaconda-anon-usage", "conda"]
     # glibc 2.28 is assumed: the python build that needs 2.34 is not chosen
     assert any("python-3.12.7-hc5c86c4_0_cpython.conda" in line for line in lines)
+
+
+def test_pip_comes_with_python_as_in_condas_solve(tmp_path: Path, channel: str) -> None:
+    """conda (and so constructor's own solve) adds pip to python's dependencies by default
+    (add_pip_as_python_dependency): a lock of the same specs must hold it too."""
+    profile = lock_profile(tmp_path / "p", channel, platforms=["linux-64"], extra=[])
+    assert _lock(profile)[0] == 0
+    lines = _lines(tmp_path / "p" / "locks" / "linux-64.txt")
+    assert any("/noarch/pip-24.2-pyh8b19718_1.conda#" in line for line in lines)
 
 
 def test_lock_is_byte_for_byte_stable(tmp_path: Path, channel: str) -> None:

@@ -115,6 +115,20 @@ def test_build_twice_from_one_lock(tmp_path: Path, e2e_channel: str) -> None:
     props = {p["value"] for c in doc["components"] for p in c["properties"]}
     assert props == {"lock"}
 
+    # constructor's own solve (no lock) of the same specs ships the same package set
+    solved = tmp_path / "solved"
+    solved.mkdir()
+    specs = "".join(
+        f"  - {x}\n" for x in lock.header["specs"].strip("[]").replace('"', "").split(", ")
+    )
+    unlocked = CONSTRUCT_YAML.replace("environment_file: environment.txt\n", "")
+    unlocked += f"channels:\n  - {e2e_channel}\nspecs:\n{specs}"
+    (solved / "construct.yaml").write_text(unlocked, encoding="utf-8")
+    built = _constructor(constructor, solved, tmp_path / "out-solved", tmp_path / "cache1")
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    pkgs = (tmp_path / "out-solved" / "pkg-list.base.txt").read_text(encoding="utf-8")
+    assert sorted(pkgs.splitlines()[1:]) == lock_fns
+
     same = [
         a.read_bytes() == b.read_bytes()
         for a, b in zip(sorted(outs[0].glob("*.sh")), sorted(outs[1].glob("*.sh")), strict=True)
