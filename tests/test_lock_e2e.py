@@ -118,9 +118,7 @@ def test_build_twice_from_one_lock(tmp_path: Path, e2e_channel: str) -> None:
     # constructor's own solve (no lock) of the same specs ships the same package set
     solved = tmp_path / "solved"
     solved.mkdir()
-    specs = "".join(
-        f"  - {x}\n" for x in lock.header["specs"].strip("[]").replace('"', "").split(", ")
-    )
+    specs = "".join(f"  - {x}\n" for x in json.loads(lock.header["specs"]))
     unlocked = CONSTRUCT_YAML.replace("environment_file: environment.txt\n", "")
     unlocked += f"channels:\n  - {e2e_channel}\nspecs:\n{specs}"
     (solved / "construct.yaml").write_text(unlocked, encoding="utf-8")
