@@ -288,3 +288,31 @@ def test_explicit_text_for_constructor(tmp_path: Path, channel: str) -> None:
     assert all(line.startswith("#") for line in lines[: lines.index("@EXPLICIT")])
     with pytest.raises(ValueError):
         explicit_text(found, ["two\nlines"])
+
+
+def test_read_lock_refuses_what_is_not_a_lock(tmp_path: Path, fixtures_dir: Path) -> None:
+    from constructor_outputs import write_outputs
+
+    # constructor's own lockfile output: md5 only, no inputs hash
+    write_outputs(tmp_path / "out", fixtures_dir / "locked", kinds=("lockfile",))
+    with pytest.raises(LockError) as info:
+        read_lock(tmp_path / "out" / "lockfile.base.txt")
+    message = str(info.value)
+    assert "not a lock written by `python build.py lock`" in message
+    assert "no `# inputs-sha256:` header line" in message
+    assert "packages without `#sha256:`: anaconda-anon-usage-0.8.1-py_100.conda" in message
+    assert info.value.exit_code == 2
+
+    plain = tmp_path / "requirements.txt"
+    plain.write_text("python 3.12.*\npip\n", encoding="utf-8")
+    with pytest.raises(LockError) as info:
+        read_lock(plain)
+    assert "line 1: 'python 3.12.*' comes before the @EXPLICIT line" in str(info.value)
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text(
+        "@EXPLICIT\nhttps://x.example/c/noarch/a-1-0.conda#sha256:abc\n", encoding="utf-8"
+    )
+    with pytest.raises(LockError) as info:
+        read_lock(bad)
+    assert "line 2: `#sha256:` needs 64 hex digits" in str(info.value)
