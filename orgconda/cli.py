@@ -23,7 +23,7 @@ from .resolve import RunOptions, resolve
 from .runner import INSTALL_HINTS, Runner
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ("build", "render", "verify", "matrix", "config-package")
+COMMANDS = ("build", "render", "verify", "matrix", "config-package", "lock", "diff")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -109,7 +109,9 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="install each installer silently and check its User-Agent")
     m = sub.add_parser("matrix", help="print the CI matrix for the profile as JSON")
     c = sub.add_parser("config-package", help="build only the org configuration package")
-    for p in (v, m, c):
+    lk = sub.add_parser("lock", help="solve each platform and write locks/<subdir>.txt")
+    df = sub.add_parser("diff", help="package changes between two builds or two lock sets")
+    for p in (v, m, c, lk):
         _common(p)
     if command == "verify":
         from .harness import command as verify_command
@@ -123,6 +125,14 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         from .configpkg import command as configpkg_command
 
         configpkg_command.add_arguments(c)
+    elif command == "lock":
+        from . import lockcmd
+
+        lockcmd.add_arguments(lk)
+    elif command == "diff":
+        from . import diff
+
+        diff.add_arguments(df)
     return top
 
 
@@ -162,6 +172,14 @@ def dispatch(args: argparse.Namespace) -> int:
         from .configpkg import command as configpkg_command
 
         return configpkg_command.run(args)
+    if args.command == "lock":
+        from . import lockcmd
+
+        return lockcmd.run(args)
+    if args.command == "diff":
+        from . import diff
+
+        return diff.run(args)
     raise UsageError(f"unknown command {args.command!r}; choose from {', '.join(COMMANDS)}")
 
 
