@@ -18,7 +18,7 @@ from . import __version__, execute, platforms, render
 from . import plan as plan_mod
 from .configpkg.inspect import config_step, constructor_cache_dirs
 from .errors import OrgcondaError, UsageError
-from .profile import load_profile
+from .profile import Profile, load_profile
 from .resolve import RunOptions, resolve
 from .runner import INSTALL_HINTS, Runner
 
@@ -85,6 +85,12 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         default=[],
         choices=("sh", "pkg", "exe"),
         help="only installers of this type (repeatable; default: the profile's types)",
+    )
+    b.add_argument(
+        "--locked",
+        action="store_true",
+        help="build each platform exactly from its lock (<profile dir>/locks/<subdir>.txt, "
+        "written by `lock`); refuse a lock the profile has changed since",
     )
     b.add_argument(
         "--offline",
@@ -245,6 +251,22 @@ def parse_conda_exes(values: Sequence[str]) -> dict[str, Path]:
     return out
 
 
+def _locks(profile: Profile, subdirs: Sequence[str], channels: tuple[str, ...]) -> dict[str, Any]:
+    """Every platform's lock, current for the profile (one error listing every problem)."""
+    from .lockcmd import current_lock
+    from .lockfile import LockError
+
+    locks, problems = {}, []
+    for subdir in subdirs:
+        try:
+            locks[subdir] = current_lock(profile, subdir, channels)
+        except LockError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise LockError("\n".join(problems))
+    return locks
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -266,7 +288,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     # Render only the installer types this host builds (constructor has no flag to pick one
     # type); platforms it cannot build at all are rendered in full.
     types = {s.subdir: s.installer_types for s in steps}
-    resolved = resolve(profile, subdirs, _options(args, installer_types=types))
+    locks = _locks(profile, subdirs, tuple(args.channel)) if args.locked else {}
+    resolved = resolve(profile, subdirs, _options(args, installer_types=types, locks=locks))
     result = execute.render_to_disk(resolved)
     _report_render(result)
     config = config_step(

@@ -8,6 +8,7 @@ end. Each step's log stays in ``build/<subdir>/constructor.log`` either way.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ STAGING = ".staging"
 VERIFY_DIR = "verify"
 INSTALLER_EXTS = {"sh": ".sh", "pkg": ".pkg", "exe": ".exe"}
 PACKAGE_LISTS = ("lockfile.base.txt", "pkg-list.base.txt")
+SBOM_SUFFIX = ".cdx.json"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def execute(
                 f"{plan.dist_root} was changed.\n\n{text}"
             )
         for o in outcomes:
+            write_sboms(o.step, resolved)
             o.installers = collect_installers(o, plan.dist_root, resolved.expect)
             if not o.installers:
                 raise BuildError(
@@ -148,6 +151,32 @@ def publish(plan: Plan, resolved: Resolved, outcomes: Sequence[StepOutcome]) -> 
         index_channel(channel)
     write_manifest(plan.dist_root, resolved, [i for o in outcomes for i in o.installers])
     shutil.rmtree(plan.dist_root / VERIFY_DIR, ignore_errors=True)
+
+
+def write_sboms(step: InstallerStep, resolved: Resolved) -> None:
+    """A CycloneDX SBOM next to each installer: its packages (from constructor's outputs,
+    or the lock it was built from) and the installer itself as the root component."""
+    from .sbom import write_sbom
+
+    stamp = os.environ.get("SOURCE_DATE_EPOCH", "")
+    timestamp = (
+        datetime.datetime.fromtimestamp(int(stamp), datetime.timezone.utc)
+        if stamp.isdigit()
+        else None
+    )
+    remap = next(p.channels_remap for p in resolved.platforms if p.subdir == step.subdir)
+    for installer in sorted(step.staging_dir.iterdir()):
+        if installer.suffix in INSTALLER_EXTS.values() and installer.is_file():
+            write_sbom(
+                installer,
+                step.subdir,
+                step.staging_dir,
+                lock=resolved.options.locks.get(step.subdir),
+                name=resolved.profile.name,
+                version=resolved.profile.version,
+                timestamp=timestamp,
+                remap=remap,
+            )
 
 
 def check_package_lists(step: InstallerStep) -> None:
@@ -196,6 +225,7 @@ def collect_installers(
                 for q in files
                 if q != p and q.suffix not in (".sh", ".pkg", ".exe")
             ]
+            sbom = p.with_name(p.name + SBOM_SUFFIX)
             installers.append(
                 {
                     "path": f"{final}/{p.name}",
@@ -205,6 +235,7 @@ def collect_installers(
                     "size": p.stat().st_size,
                     "seconds": round(outcome.seconds, 1),
                     "outputs": outputs,
+                    "sbom": f"{final}/{sbom.name}" if sbom.is_file() else None,
                     "expect": dict(expect),
                 }
             )

@@ -97,6 +97,7 @@ class Plan:
             lines.append("          (nothing this host can build)")
         else:
             lines.append("check     each installer's package list: one build per package name")
+            lines.append("sbom      <installer>.cdx.json beside each installer (CycloneDX)")
             published = [_rel(s.output_dir) for s in self.installers]
             if self.config.action != "skip":
                 published.append(_rel(self.dist_root / "channel"))

@@ -8,6 +8,7 @@ execution only read it; nothing downstream adjusts it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,9 @@ from typing import Any
 
 from . import condarc, configpkg, hooks, platforms
 from .condarc import CA_PREFIX_DIR
+from .configpkg.archive import archive_bytes
 from .configpkg.package import ConfigPackage
+from .lockfile import Lock, explicit_text
 from .platforms import Platform
 from .profile import Profile
 
@@ -32,8 +35,8 @@ class RunOptions:
     channels: tuple[str, ...] = ()  # --channel: replaces the profile's channels for this build
     # per subdir: the installer types to render (what this host builds, or --installer-type)
     installer_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # per subdir: the @EXPLICIT text constructor installs exactly (build --locked)
-    environment_files: Mapping[str, str] = field(default_factory=dict)
+    # per subdir: the lock constructor installs exactly (build --locked)
+    locks: Mapping[str, Lock] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,14 @@ def _platform(
             # installs record the publish channel, which their condarc reads
             remap.insert(0, (url, publish))
         specs.append(pkg.spec)
+    environment = None
+    lock = options.locks.get(plat.subdir)
+    if lock is not None:
+        extra = []
+        if pkg is not None:
+            sha = hashlib.sha256(archive_bytes(pkg)).hexdigest()
+            extra.append(f"{config_channel_url(options)}/noarch/{pkg.filename}#sha256:{sha}")
+        environment = explicit_text(lock, extra)
     desc, conclusion = _texts(profile)
     return ResolvedPlatform(
         plat=plat,
@@ -145,7 +156,7 @@ def _platform(
         channels=tuple(dict.fromkeys(channels)),
         channels_remap=tuple(remap),
         specs=tuple(specs),
-        environment_file=options.environment_files.get(plat.subdir),
+        environment_file=environment,
         condarc=None if pkg is not None else condarc.render_condarc(profile),
         files=files,
         extra_files=tuple(extra_files),
@@ -169,8 +180,6 @@ def _signing(profile: Profile, plat: Platform) -> dict[str, str]:
 def expectations(profile: Profile, pkg: ConfigPackage | None) -> dict[str, Any]:
     """What a verifier should find after installing one of this profile's installers,
     computed once from the resolved profile."""
-    import hashlib
-
     text = pkg.condarc if pkg is not None else condarc.render_condarc(profile)
     ca = profile.condarc.ca_certificate
     return {

@@ -20,6 +20,7 @@ A package none of these covers gets its md5 only (constructor always records one
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
@@ -93,6 +94,20 @@ def resolve_hashes(
             f"{lock.path if lock else ''}:\n" + "\n".join(mismatched)
         )
     return out
+
+
+def remapped(pkg: Package, remap: Sequence[tuple[str, str]]) -> Package:
+    """``pkg`` with its channel and URL seen through channels_remap (first match wins)."""
+    for src, dest in remap:
+        src, dest = src.rstrip("/"), dest.rstrip("/")
+        if pkg.channel.rstrip("/") == src or pkg.channel.startswith(src + "/"):
+            url = pkg.url
+            if url is not None and url.startswith(src + "/"):
+                url = dest + url[len(src) :]
+            return dataclasses.replace(
+                pkg, channel=dest + pkg.channel.rstrip("/")[len(src) :], url=url
+            )
+    return pkg
 
 
 def _cache_files(outputs_dir: Path) -> dict[str, Path]:
@@ -234,11 +249,15 @@ def sbom_text(
     name: str | None = None,
     version: str | None = None,
     timestamp: datetime | None = None,
+    remap: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The SBOM of the installer file ``installer_name`` (whose sha256 is given) from
-    constructor's outputs in ``outputs_dir`` (info.json, else the lockfile or package list)."""
+    constructor's outputs in ``outputs_dir`` (info.json, else the lockfile or package list).
+    ``remap``: the build's channels_remap (src, dest), so packages name the channel installs
+    record, not the build machine's mirror."""
     files = sorted(p for p in outputs_dir.iterdir() if p.is_file()) if outputs_dir.is_dir() else []
     packages, source = read_outputs(files, str(outputs_dir))
+    packages = tuple(remapped(p, remap) for p in packages)
     info: InfoJson | None = read_info_json(source) if source.name == INFO_JSON else None
     if info is not None and info.platform and info.platform != subdir:
         raise BuildError(f"{source} describes a {info.platform} installer, not {subdir}")
@@ -264,6 +283,7 @@ def write_sbom(
     name: str | None = None,
     version: str | None = None,
     timestamp: datetime | None = None,
+    remap: Sequence[tuple[str, str]] = (),
 ) -> Path:
     """Write ``<installer>.cdx.json`` next to the installer and return its path.
 
@@ -282,6 +302,7 @@ def write_sbom(
         name=name,
         version=version,
         timestamp=timestamp,
+        remap=remap,
     )
     from .stage import atomic_write_text
 

@@ -64,7 +64,7 @@ def test_linux_host_builds_its_own_sh_and_explains_every_skip() -> None:
     # every step in order: render, the config package, the installers, check, publish
     order = [line.split()[0] for line in lines[1:] if line[:1] not in (" ", "")]
     assert order[:3] == ["render", "config", "build"]
-    assert order[-2:] == ["check", "publish"]
+    assert order[-3:] == ["check", "sbom", "publish"]
 
 
 def test_installer_type_flag_picks_types_and_says_why_others_are_skipped() -> None:

@@ -204,3 +204,23 @@ def test_sbom_from_lockfile_only(tmp_path: Path, fixtures_dir: Path) -> None:
 def test_purl(channel: str, fn: str, expected: str) -> None:
     pkg: Package = package_from_url(f"{channel}/linux-64/{fn}")
     assert purl(pkg) == expected
+
+
+def test_sbom_packages_name_the_channel_installs_record() -> None:
+    from orgconda.lockfile import Package
+    from orgconda.sbom import remapped
+
+    pkg = Package(
+        name="acme-corp-conda-config",
+        version="2026.11",
+        build="h1_0",
+        subdir="noarch",
+        channel="file:///build/org-config/channel",
+        url="file:///build/org-config/channel/noarch/acme-corp-conda-config-2026.11-h1_0.conda",
+    )
+    out = remapped(pkg, [("file:///build/org-config/channel", "https://conda.acme.example/int")])
+    assert out.channel == "https://conda.acme.example/int"
+    assert (
+        out.url == "https://conda.acme.example/int/noarch/acme-corp-conda-config-2026.11-h1_0.conda"
+    )
+    assert remapped(pkg, [("https://other.example/x", "https://y.example")]) == pkg
