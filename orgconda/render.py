@@ -22,6 +22,7 @@ import yaml
 
 from . import platforms
 from .errors import OrgcondaError, ProfileError, UsageError
+from .hooks import staged_hooks
 from .platforms import Platform
 from .profile import AAU_PACKAGE, CERT_PACKAGES, Profile
 
@@ -183,12 +184,6 @@ def render_condarc(
 # --- per platform -----------------------------------------------------------------------
 
 
-def hook_files(hooks_dir: Path, ext: str) -> list[Path]:
-    if not hooks_dir.is_dir():
-        return []
-    return sorted(p for p in hooks_dir.iterdir() if p.is_file() and p.suffix == f".{ext}")
-
-
 def _texts(profile: Profile) -> tuple[str, str]:
     t = profile.telemetry
     state = "on" if t.enabled else "off"
@@ -234,11 +229,9 @@ def installer_types_for(
 
 def build_context(profile: Profile, plat: Platform, options: RenderOptions) -> dict[str, Any]:
     """Everything the construct.yaml template needs for one platform (pure)."""
-    files: dict[str, str | Path] = {}
-    hooks = hook_files(options.hooks_dir, plat.hook_ext)
-    for hook in hooks:
-        files[hook.name] = hook
-    names = {h.name for h in hooks}
+    hooks = staged_hooks(plat.hook_ext, options.hooks_dir)  # standalone texts, by file name
+    files: dict[str, str | Path] = dict(hooks)
+    names = set(hooks)
     pre = f"pre_install.{plat.hook_ext}"
     post = f"post_install.{plat.hook_ext}"
     if post not in names:

@@ -1,4 +1,5 @@
-"""post_install/pre_install.sh and post_install.sh, run for real by dash and bash."""
+"""pre_install.sh and post_install.sh as installers ship them, run for real by dash and bash:
+the token files, the record, who owns what, and refusals that write nothing."""
 
 from __future__ import annotations
 
@@ -12,31 +13,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, require_tool
+from conftest import require_tool
 from hooks_util import (
     BAD_VALUES,
-    HOOKS_DIR,
     INSTALLER_TOKEN,
     ORG_TOKEN,
-    RULE_TEXT,
     TOKEN_VARS,
     check_record,
     check_refusal,
-    find_jinja_markers,
-    hook_vars,
     make_immutable,
     read_record,
+    run_sh,
     running_as_root,
-    shared_block,
     snapshot,
+    staged,
     token_line,
     undo_immutable,
 )
 
 from orgconda.tokens import TOKEN_RE
 
-PRE = HOOKS_DIR / "pre_install.sh"
-POST = HOOKS_DIR / "post_install.sh"
+PRE = staged("pre_install.sh")
+POST = staged("post_install.sh")
 NOBODY = 65534
 
 needs_root = pytest.mark.skipif(
@@ -49,40 +47,14 @@ def shell(request: pytest.FixtureRequest) -> str:
     return require_tool(request.param)
 
 
-@pytest.fixture(params=["prefix", "with space"])
+@pytest.fixture(params=["prefix", "with space", "O'Brien"])
 def prefix(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     path = tmp_path / request.param / "AcmeConda"
     path.mkdir(parents=True)
     return path
 
 
-def run_hook(
-    shell: str,
-    script: Path,
-    prefix: Path,
-    as_user: int | None = None,
-    **overrides: str | None,
-) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", **hook_vars(str(prefix), "SH", **overrides)}
-    argv = [shell, str(script)]
-    if as_user is not None:
-        env["HOME"] = "/"
-        argv = [
-            require_tool("setpriv"),
-            f"--reuid={as_user}",
-            f"--regid={as_user}",
-            "--clear-groups",
-            *argv,
-        ]
-    return subprocess.run(
-        argv,
-        env=env,
-        cwd=prefix if prefix.is_dir() else None,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+run_hook = run_sh
 
 
 def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
@@ -141,7 +113,8 @@ def test_post_install_writes_prefix_tokens(shell: str, prefix: Path) -> None:
 @needs_root
 def test_all_users_install_seeds_env_token(shell: str, prefix: Path) -> None:
     """Root on a root-owned prefix is an all-users install: etc/aau_token is seeded."""
-    assert_ok(run_hook(shell, POST, prefix))
+    first = run_hook(shell, POST, prefix)
+    assert_ok(first)
     aau = prefix / "etc" / "aau_token"
     data = aau.read_bytes()
     assert len(data) == 22 and TOKEN_RE.fullmatch(data.decode("ascii")), data
@@ -150,10 +123,15 @@ def test_all_users_install_seeds_env_token(shell: str, prefix: Path) -> None:
     assert record["all_users"] is True
     assert record["env_token_seeded"] is True
     assert record["files"][-1] == str(aau)
+    assert f"seeded {aau} with a new environment token" in first.stdout
+    assert "kept" not in first.stdout
 
-    # A reinstall keeps the environment token too.
-    assert_ok(run_hook(shell, POST, prefix))
+    # A reinstall (-u) keeps the environment token, and says so (issue 17, item 7).
+    again = run_hook(shell, POST, prefix)
+    assert_ok(again)
     assert aau.read_bytes() == data
+    assert f"kept the environment token in {aau} from an earlier install" in again.stdout
+    assert "seeded" not in again.stdout
 
 
 def test_reinstall_keeps_machine_token(shell: str, prefix: Path) -> None:
@@ -236,6 +214,24 @@ def test_system_scope_writes_to_the_system_directory(shell: str, prefix: Path) -
     assert record["files"][:3] == [
         str(system / n) for n in (".installer_token", "org_token", "machine_token")
     ]
+
+
+def test_system_scope_keeps_the_machine_token_of_the_system_directory(
+    shell: str, prefix: Path
+) -> None:
+    """A reinstall with scope system keeps the machine token found in the system directory,
+    never one in the prefix (issue 15): the two hold different valid tokens here."""
+    system = prefix.parent / "etc" / "conda"
+    system.mkdir(parents=True)
+    (system / "machine_token").write_bytes(b"system-machine-1\n")
+    (prefix / "machine_token").write_bytes(b"prefix-machine-2\n")
+    result = run_hook(
+        shell, POST, prefix, ORGCONDA_TOKEN_SCOPE="system", ORGCONDA_SYSTEM_TOKEN_DIR=str(system)
+    )
+    assert_ok(result)
+    assert (system / "machine_token").read_bytes() == b"system-machine-1\n"
+    assert (prefix / "machine_token").read_bytes() == b"prefix-machine-2\n"  # not touched
+    assert read_record(prefix)["machine_token_source"] == "kept"
 
 
 def test_empty_scope_means_prefix(shell: str, prefix: Path) -> None:
@@ -458,57 +454,3 @@ def test_1000_generated_machine_tokens_are_valid_and_distinct(shell: str) -> Non
     # 16 random bytes: every character but the last (which carries 2 bits) varies.
     assert len({t[0] for t in tokens}) > 40
     assert {t[-1] for t in tokens} <= set("AQgw")
-
-
-# --- the files themselves -------------------------------------------------------------------
-
-
-def test_hook_files_have_no_jinja_markers() -> None:
-    """PKG installers pass the hooks through Jinja: no brace-brace, brace-percent, brace-hash."""
-    files = sorted(p for p in HOOKS_DIR.iterdir() if p.is_file())
-    assert files, HOOKS_DIR
-    for path in files:
-        assert find_jinja_markers(path.read_text(encoding="ascii")) == [], path
-
-
-def test_sh_files_are_lf_ascii_posix_sh() -> None:
-    for path in (PRE, POST):
-        data = path.read_bytes()
-        assert b"\r" not in data, path
-        data.decode("ascii")
-        assert data.startswith(b"#!/bin/sh\n"), path
-        assert os.access(path, os.X_OK), f"{path} is not executable"
-
-
-def test_sh_shared_blocks_are_identical() -> None:
-    begin, end = "# --- shared with pre_install.sh: begin", "# --- shared with pre_install.sh: end"
-    assert shared_block(PRE.read_text(), begin, end) == shared_block(POST.read_text(), begin, end)
-
-
-def test_messages_state_the_rule() -> None:
-    assert RULE_TEXT in POST.read_text()
-
-
-def test_gitattributes_pins_line_endings() -> None:
-    lines = (REPO / ".gitattributes").read_text(encoding="utf-8").splitlines()
-    assert "*.sh text eol=lf" in lines
-    assert "*.bat text eol=crlf" in lines
-
-
-def test_shellcheck_every_sh_file_in_the_repo() -> None:
-    shellcheck = require_tool("shellcheck")
-    skip_dirs = {".git", ".venv", "venv", "build", "dist", "node_modules", ".ruff_cache"}
-    files = sorted(
-        p
-        for p in REPO.rglob("*.sh")
-        if p.is_file() and not skip_dirs.intersection(p.relative_to(REPO).parts)
-    )
-    assert PRE in files and POST in files
-    result = subprocess.run(
-        [shellcheck, "-s", "sh", *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -14,6 +14,7 @@ from helpers import default_profile_data, write_profile
 
 from orgconda import builder, platforms, render
 from orgconda.errors import ProfileError
+from orgconda.hooks import staged_hooks
 from orgconda.profile import load_profile
 from orgconda.render import RenderOptions, selector_hazards
 
@@ -114,7 +115,7 @@ def test_installer_types_and_hooks_follow_the_platform_table(
             hook = hooks / f"{kind}.{ext}"
             if hook.is_file():
                 assert data[kind] == hook.name
-                assert r.files[hook.name] == hook
+                assert r.files[hook.name] == staged_hooks(ext)[hook.name]
         other = "bat" if ext == "sh" else "sh"
         assert not any(name.endswith(f".{other}") for name in r.files)
 
