@@ -111,7 +111,9 @@ after_refusal() {
         return
     fi
     if [ "$(installer_run "/proc/$PPID/cmdline" "$(basename "${INSTALLER_PATH:-installer.sh}")")" = update ]; then
-        note "no package was installed; fix the problem above and run the same command again"
+        # header.sh has unpacked its payload over the installation, an empty conda-meta/history
+        # included (checked with constructor 3.16.3); a completed install writes it again.
+        note "no package was installed, but the installer has already emptied $PREFIX/conda-meta/history while unpacking: fix the problem above and run the same command again, which writes it again"
         return
     fi
     note "no package was installed. If $PREFIX did not exist before, it now holds only what this installer unpacked, and a new attempt stops with \"File or directory already exists\": remove it (rm -rf '$PREFIX') before running the installer again, or add -u to the installer's options to reuse it"
