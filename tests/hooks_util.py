@@ -237,6 +237,10 @@ def run_sh(
     )
 
 
+def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 # --- running the .bat hooks: cmd.exe on Windows, or under wine -----------------------------------
 
 # Run by the probe: does a working Windows PowerShell answer where the hook looks for it?

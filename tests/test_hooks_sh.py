@@ -19,6 +19,7 @@ from hooks_util import (
     INSTALLER_TOKEN,
     ORG_TOKEN,
     TOKEN_VARS,
+    assert_ok,
     check_record,
     check_refusal,
     make_immutable,
@@ -54,13 +55,6 @@ def prefix(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return path
 
 
-run_hook = run_sh
-
-
-def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def owner(path: Path) -> tuple[int, int]:
     st = path.stat()
     return st.st_uid, st.st_gid
@@ -81,7 +75,7 @@ def open_tmp() -> Iterator[Path]:
 
 
 def test_post_install_writes_prefix_tokens(shell: str, prefix: Path) -> None:
-    result = run_hook(shell, POST, prefix)
+    result = run_sh(shell, POST, prefix)
     assert_ok(result)
 
     assert (prefix / ".installer_token").read_bytes() == f"{INSTALLER_TOKEN}\n".encode()
@@ -113,7 +107,7 @@ def test_post_install_writes_prefix_tokens(shell: str, prefix: Path) -> None:
 @needs_root
 def test_all_users_install_seeds_env_token(shell: str, prefix: Path) -> None:
     """Root on a root-owned prefix is an all-users install: etc/aau_token is seeded."""
-    first = run_hook(shell, POST, prefix)
+    first = run_sh(shell, POST, prefix)
     assert_ok(first)
     aau = prefix / "etc" / "aau_token"
     data = aau.read_bytes()
@@ -127,7 +121,7 @@ def test_all_users_install_seeds_env_token(shell: str, prefix: Path) -> None:
     assert "kept" not in first.stdout
 
     # A reinstall (-u) keeps the environment token, and says so (issue 17, item 7).
-    again = run_hook(shell, POST, prefix)
+    again = run_sh(shell, POST, prefix)
     assert_ok(again)
     assert aau.read_bytes() == data
     assert f"kept the environment token in {aau} from an earlier install" in again.stdout
@@ -135,9 +129,9 @@ def test_all_users_install_seeds_env_token(shell: str, prefix: Path) -> None:
 
 
 def test_reinstall_keeps_machine_token(shell: str, prefix: Path) -> None:
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     first = (prefix / "machine_token").read_bytes()
-    result = run_hook(shell, POST, prefix, INSTALLER_UNATTENDED="0")
+    result = run_sh(shell, POST, prefix, INSTALLER_UNATTENDED="0")
     assert_ok(result)
     assert (prefix / "machine_token").read_bytes() == first
     record = read_record(prefix)
@@ -148,7 +142,7 @@ def test_reinstall_keeps_machine_token(shell: str, prefix: Path) -> None:
 def test_existing_machine_token_is_kept_as_the_plugin_reads_it(shell: str, prefix: Path) -> None:
     """First non-blank line, blanks around it ignored (CRLF too): kept and rewritten exactly."""
     (prefix / "machine_token").write_bytes(b"\n  \t\r\n  dev-42_X \r\nsecond line\n")
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     assert (prefix / "machine_token").read_bytes() == b"dev-42_X\n"
     assert read_record(prefix)["machine_token_source"] == "kept"
 
@@ -158,14 +152,14 @@ def test_invalid_existing_machine_token_is_replaced(
     shell: str, prefix: Path, content: bytes
 ) -> None:
     (prefix / "machine_token").write_bytes(content)
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     token_line((prefix / "machine_token").read_bytes(), b"\n")
     assert read_record(prefix)["machine_token_source"] == "generated"
 
 
 def test_supplied_machine_token_wins(shell: str, prefix: Path) -> None:
     (prefix / "machine_token").write_bytes(b"old-identity\n")
-    result = run_hook(shell, POST, prefix, ORGCONDA_MACHINE_TOKEN="mdm-0001_asset-77")
+    result = run_sh(shell, POST, prefix, ORGCONDA_MACHINE_TOKEN="mdm-0001_asset-77")
     assert_ok(result)
     assert (prefix / "machine_token").read_bytes() == b"mdm-0001_asset-77\n"
     record = read_record(prefix)
@@ -177,14 +171,14 @@ def test_supplied_machine_token_wins(shell: str, prefix: Path) -> None:
 def test_36_character_tokens_are_accepted(shell: str, prefix: Path) -> None:
     longest = "A" * 18 + "z" * 10 + "0-_9" * 2
     assert len(longest) == 36
-    result = run_hook(shell, POST, prefix, ORGCONDA_ORG_TOKEN=longest)
+    result = run_sh(shell, POST, prefix, ORGCONDA_ORG_TOKEN=longest)
     assert_ok(result)
     assert (prefix / "org_token").read_bytes() == longest.encode() + b"\n"
 
 
 def test_record_escapes_metadata(shell: str, prefix: Path) -> None:
     name = 'Acme "Conda" C:\\path\ttab'
-    assert_ok(run_hook(shell, POST, prefix, INSTALLER_NAME=name, INSTALLER_TYPE="PKG"))
+    assert_ok(run_sh(shell, POST, prefix, INSTALLER_NAME=name, INSTALLER_TYPE="PKG"))
     record = read_record(prefix)
     assert record["installer_name"] == 'Acme "Conda" C:\\pathtab'  # control characters dropped
     assert record["installer_type"] == "PKG"
@@ -192,7 +186,7 @@ def test_record_escapes_metadata(shell: str, prefix: Path) -> None:
 
 def test_system_scope_writes_to_the_system_directory(shell: str, prefix: Path) -> None:
     system = prefix.parent / "etc" / "conda"  # does not exist yet: the hook creates it
-    result = run_hook(
+    result = run_sh(
         shell,
         POST,
         prefix,
@@ -225,7 +219,7 @@ def test_system_scope_keeps_the_machine_token_of_the_system_directory(
     system.mkdir(parents=True)
     (system / "machine_token").write_bytes(b"system-machine-1\n")
     (prefix / "machine_token").write_bytes(b"prefix-machine-2\n")
-    result = run_hook(
+    result = run_sh(
         shell, POST, prefix, ORGCONDA_TOKEN_SCOPE="system", ORGCONDA_SYSTEM_TOKEN_DIR=str(system)
     )
     assert_ok(result)
@@ -235,7 +229,7 @@ def test_system_scope_keeps_the_machine_token_of_the_system_directory(
 
 
 def test_empty_scope_means_prefix(shell: str, prefix: Path) -> None:
-    assert_ok(run_hook(shell, POST, prefix, ORGCONDA_TOKEN_SCOPE=""))
+    assert_ok(run_sh(shell, POST, prefix, ORGCONDA_TOKEN_SCOPE=""))
     assert read_record(prefix)["scope"] == "prefix"
     assert (prefix / "org_token").is_file()
 
@@ -253,7 +247,7 @@ def test_bad_value_is_refused_and_nothing_is_written(
     prefix.mkdir()
     (prefix / "machine_token").write_bytes(b"keep-me\n")
     before = snapshot(tmp_path)
-    result = run_hook(shell, script, prefix, **{variable: value})
+    result = run_sh(shell, script, prefix, **{variable: value})
     check_refusal(result, variable)
     assert snapshot(tmp_path) == before
 
@@ -262,7 +256,7 @@ def test_bad_value_is_refused_and_nothing_is_written(
 @pytest.mark.parametrize("variable", ["ORGCONDA_INSTALLER_TOKEN", "ORGCONDA_ORG_TOKEN"])
 def test_missing_token_is_refused(shell: str, tmp_path: Path, script: Path, variable: str) -> None:
     before = snapshot(tmp_path)
-    result = run_hook(shell, script, tmp_path, **{variable: None})
+    result = run_sh(shell, script, tmp_path, **{variable: None})
     check_refusal(result, variable)
     assert "is not set" in result.stderr
     assert snapshot(tmp_path) == before
@@ -272,14 +266,14 @@ def test_missing_token_is_refused(shell: str, tmp_path: Path, script: Path, vari
 @pytest.mark.parametrize("scope", ["System", "global", "prefix ", "$(x)"])
 def test_bad_scope_is_refused(shell: str, tmp_path: Path, script: Path, scope: str) -> None:
     before = snapshot(tmp_path)
-    result = run_hook(shell, script, tmp_path, ORGCONDA_TOKEN_SCOPE=scope)
+    result = run_sh(shell, script, tmp_path, ORGCONDA_TOKEN_SCOPE=scope)
     assert result.returncode != 0
     assert "ORGCONDA_TOKEN_SCOPE must be 'prefix' or 'system'" in result.stderr
     assert snapshot(tmp_path) == before
 
 
 def test_all_problems_are_reported_at_once(shell: str, tmp_path: Path) -> None:
-    result = run_hook(
+    result = run_sh(
         shell,
         PRE,
         tmp_path,
@@ -300,9 +294,9 @@ def test_all_problems_are_reported_at_once(shell: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("script", [PRE, POST], ids=["pre", "post"])
 def test_missing_or_relative_prefix_is_refused(shell: str, tmp_path: Path, script: Path) -> None:
-    result = run_hook(shell, script, tmp_path, PREFIX="")
+    result = run_sh(shell, script, tmp_path, PREFIX="")
     assert result.returncode != 0 and "PREFIX is not set" in result.stderr
-    result = run_hook(shell, script, tmp_path, PREFIX="relative/dir")
+    result = run_sh(shell, script, tmp_path, PREFIX="relative/dir")
     assert result.returncode != 0 and "PREFIX must be an absolute path" in result.stderr
 
 
@@ -314,7 +308,7 @@ def test_read_only_prefix_gives_a_clear_error(shell: str, tmp_path: Path, script
     before = snapshot(tmp_path)
     make_immutable(prefix)
     try:
-        result = run_hook(shell, script, prefix)
+        result = run_sh(shell, script, prefix)
     finally:
         undo_immutable(prefix)
     assert result.returncode != 0
@@ -331,7 +325,7 @@ def test_prefix_the_user_cannot_write_gives_a_clear_error(
     prefix = open_tmp / "AcmeConda"
     prefix.mkdir(mode=0o755)  # root's, so not writable by nobody
     before = snapshot(open_tmp)
-    result = run_hook(shell, script, prefix, as_user=NOBODY)
+    result = run_sh(shell, script, prefix, as_user=NOBODY)
     assert result.returncode != 0
     assert f"{prefix} is not writable by uid {NOBODY}" in result.stderr
     assert snapshot(open_tmp) == before
@@ -348,7 +342,7 @@ def test_system_scope_without_admin_rights_is_refused(
     system = open_tmp / "etc" / "conda"
     system.parent.mkdir()  # root's: a normal user cannot create conda/ in it
     before = snapshot(open_tmp)
-    result = run_hook(
+    result = run_sh(
         shell,
         script,
         prefix,
@@ -369,7 +363,7 @@ def test_system_scope_without_admin_rights_is_refused(
 def test_root_on_a_user_prefix_gives_files_the_prefix_owner(shell: str, prefix: Path) -> None:
     """PKG installers run hooks as root even for a prefix in the user's home."""
     os.chown(prefix, NOBODY, NOBODY)
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     created = [
         prefix / ".installer_token",
         prefix / "org_token",
@@ -391,8 +385,8 @@ def test_unprivileged_user_install(shell: str, open_tmp: Path) -> None:
     prefix = open_tmp / "AcmeConda"
     prefix.mkdir()
     os.chown(prefix, NOBODY, NOBODY)
-    assert_ok(run_hook(shell, PRE, prefix, as_user=NOBODY))
-    assert_ok(run_hook(shell, POST, prefix, as_user=NOBODY))
+    assert_ok(run_sh(shell, PRE, prefix, as_user=NOBODY))
+    assert_ok(run_sh(shell, POST, prefix, as_user=NOBODY))
     assert owner(prefix / "machine_token") == (NOBODY, NOBODY)
     assert stat.S_IMODE((prefix / "machine_token").stat().st_mode) == 0o644
     record = read_record(prefix)
@@ -409,7 +403,7 @@ def test_pre_install_accepts_good_input_and_writes_nothing(
 ) -> None:
     system = prefix.parent / "etc" / "conda"
     before = snapshot(prefix.parent)
-    result = run_hook(
+    result = run_sh(
         shell,
         PRE,
         prefix,
@@ -423,7 +417,7 @@ def test_pre_install_accepts_good_input_and_writes_nothing(
 
 
 def test_pre_install_works_before_the_prefix_exists(shell: str, tmp_path: Path) -> None:
-    result = run_hook(shell, PRE, tmp_path / "not" / "yet")
+    result = run_sh(shell, PRE, tmp_path / "not" / "yet")
     assert_ok(result)
     assert list(tmp_path.iterdir()) == []
 

@@ -8,7 +8,6 @@ absolute path, in <prefix>/condarc.d/orgconda-ca.yml.
 from __future__ import annotations
 
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from conftest import require_tool
 from hooks_util import (
     BAD_CA_FILES,
     CA_RULE_TEXT,
+    assert_ok,
     check_record,
     read_record,
     run_sh,
@@ -42,10 +42,6 @@ def with_ca(prefix: Path, data: bytes = PEM) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
-
-
-def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("where", ["plain", "with space", "it's", "O'Brien's ''x''"])
