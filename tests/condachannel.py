@@ -48,8 +48,10 @@ def make_package(
     track_features: str | None = None,
     build_number: int = 0,
     executables: Iterable[str] = (),
+    placeholders: Mapping[str, str] = {},
 ) -> Path:
-    """Write ``<channel>/<subdir>/<name>-<version>-<build>.conda``."""
+    """Write ``<channel>/<subdir>/<name>-<version>-<build>.conda``. ``placeholders`` maps a
+    text file to the build prefix it contains (conda rewrites it to the install prefix)."""
     import conda_package_handling.api as cph
 
     (channel / "noarch").mkdir(parents=True, exist_ok=True)
@@ -64,14 +66,15 @@ def make_package(
             p.write_bytes(data)
             if rel in executables or rel.startswith("bin/"):
                 p.chmod(0o755)
-            paths.append(
-                {
-                    "_path": rel,
-                    "path_type": "hardlink",
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "size_in_bytes": len(data),
-                }
-            )
+            entry: dict[str, object] = {
+                "_path": rel,
+                "path_type": "hardlink",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size_in_bytes": len(data),
+            }
+            if rel in placeholders:
+                entry |= {"prefix_placeholder": placeholders[rel], "file_mode": "text"}
+            paths.append(entry)
         info = root / "info"
         info.mkdir()
         index: dict[str, object] = {
@@ -93,6 +96,10 @@ def make_package(
         (info / "index.json").write_text(json.dumps(index, indent=1))
         (info / "paths.json").write_text(json.dumps({"paths": paths, "paths_version": 1}))
         (info / "files").write_text("".join(f"{rel}\n" for rel in files))
+        if placeholders:
+            (info / "has_prefix").write_text(
+                "".join(f"{ph} text {rel}\n" for rel, ph in placeholders.items())
+            )
         file_list = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
         fn = f"{name}-{version}-{build}.conda"
         cph.create(str(root), file_list, fn, out_folder=str(out))
