@@ -202,14 +202,15 @@ def check_executable(path: Path, subdir: str, *, what: str = "conda-standalone")
     it is and what the target needs."""
     if subdir not in TARGET_NEEDS:
         raise UsageError(f"no executable check is defined for the platform {subdir!r}")
+    label = f"{what}{path}" if what.endswith("=") else f"{what} {path}"
     try:
         info = identify(path)
     except OSError as exc:
-        raise UsageError(f"{what} {path}: cannot read it: {exc.strerror or exc}") from exc
+        raise UsageError(f"{label}: cannot read it: {exc.strerror or exc}") from exc
     why = mismatch(info, subdir)
     if why is not None:
         raise UsageError(
-            f"{what} {path} cannot be used for {subdir}: {why}.\n"
+            f"{label} cannot be used for {subdir}: {why}.\n"
             f"fix: use the conda-standalone built for {subdir} (the `conda-standalone` package "
             f"of the {subdir} subdir, file standalone_conda/conda.exe)"
         )

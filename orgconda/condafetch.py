@@ -267,6 +267,13 @@ def query(
     """Every record matching ``specs`` in ``channels`` (URLs) for ``subdirs`` (network)."""
     from rattler import Channel, Gateway, MatchSpec, Subdir
 
+    if settings.offline:
+        raise FetchError(
+            f"offline is set ({settings.origins.get('offline')}): the package index of "
+            f"{', '.join(channels)} cannot be read, and the cache has no match for "
+            f"{', '.join(specs)} ({', '.join(subdirs)})"
+        )
+
     def factory() -> Awaitable[Any]:
         gateway = Gateway(cache_dir=cache_root / "repodata", client=make_client(settings))
         return gateway.query(

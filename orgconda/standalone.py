@@ -138,6 +138,45 @@ def standalone_version(exe: Path, runner: Runner) -> str | None:
     return None
 
 
+def host_version(kind: str, exe: Path | None, pinned: str, runner: Runner) -> str | None:
+    """The host's conda-standalone version. ``kind``/``exe`` are the conda-standalone
+    ``ToolSource``'s: beside constructor on PATH ("path") it says so itself (``--version``); a
+    provisioned toolchain ("cache"/"provision") holds environment.yml's pin."""
+    if kind == "path" and exe is not None:
+        return standalone_version(exe, runner)
+    if kind in ("cache", "provision"):
+        return pinned
+    return None
+
+
+def plan_standalones(
+    targets: Sequence[str],
+    *,
+    host: str | None,
+    channels: Sequence[str],
+    cache_root: Path,
+    profile_constraint: str | None,
+    host_version: str | None,
+    pinned: str,
+    flags: Mapping[str, Path] | None = None,
+    offline: bool = False,
+) -> dict[str, StandaloneSource]:
+    """One plan step per target that needs a conda-standalone of its own: every target other
+    than the host, and any target given ``--conda-exe`` (which always wins). Pure but for
+    reading the cache."""
+    flags = flags or {}
+    constraint, reason = choose_constraint(profile_constraint, host_version, pinned)
+    out: dict[str, StandaloneSource] = {}
+    for subdir in targets:
+        if subdir in flags:
+            out[subdir] = standalone_for(subdir, channels, None, cache_root, flag=flags[subdir])
+        elif subdir != host:
+            out[subdir] = standalone_for(
+                subdir, channels, constraint, cache_root, reason=reason, offline=offline
+            )
+    return out
+
+
 def _matches(ref: PackageRef, spec: str) -> bool:
     from rattler import BuildString, MatchSpec, PackageRecord
 
@@ -299,8 +338,12 @@ def prepare_given(exe: Path, subdir: str, cache_root: Path) -> Path:
         shutil.copy2(exe, tmp)
         os.replace(tmp, target)
     internal = exe.parent / "_internal"  # the onedir variant's libraries
-    if internal.is_dir() and not (target.parent / "_internal").exists():
-        (target.parent / "_internal").symlink_to(internal.resolve(), target_is_directory=True)
+    beside = target.parent / "_internal"
+    if internal.is_dir() and not beside.exists():
+        try:
+            beside.symlink_to(internal.resolve(), target_is_directory=True)
+        except OSError:  # no symlinks (Windows without the privilege): a copy
+            shutil.copytree(internal, beside)
     return target
 
 

@@ -110,7 +110,10 @@ def test_offline_setting_reads_only_the_cache(channel: Path, tmp_path: Path) -> 
         refs = query([server.url], ["linux-64"], SPEC, PLAIN, tmp_path)
         with pytest.raises(FetchError, match=r"offline is set \(~/.condarc\)"):
             download(refs, PackageStore(tmp_path), offline, quiet())
-        assert server.package_downloads() == []
+        server.clear()
+        with pytest.raises(FetchError, match=r"offline is set \(~/.condarc\)"):
+            query([server.url], ["linux-64"], SPEC, offline, tmp_path)
+        assert server.requests == []
         download(refs, PackageStore(tmp_path), PLAIN, quiet())
     # The server is gone; the cached, verified file is all it takes.
     assert download(refs, PackageStore(tmp_path), offline, quiet())[refs[0].key].is_file()

@@ -33,7 +33,9 @@ from orgconda.standalone import (
     PAYLOAD_NAME,
     choose_constraint,
     for_constructor,
+    host_version,
     obtain,
+    plan_standalones,
     standalone_for,
     standalone_version,
 )
@@ -249,3 +251,37 @@ def test_store_lists_cached_packages_from_records(channel: Path, tmp_path: Path)
         get("win-64", server.url, tmp_path)
     (ref,) = PackageStore(tmp_path).cached("win-64", "conda-standalone")
     assert (ref.version, ref.build, ref.subdir) == ("26.7.1", "g1_py313_single_0", "win-64")
+
+
+def test_plan_covers_every_foreign_target_and_flags_win(channel: Path, tmp_path: Path) -> None:
+    given = tmp_path / "given.exe"
+    given.write_bytes(PAYLOADS["osx-64"])
+    with ChannelServer(channel) as server:
+        get("osx-arm64", server.url, tmp_path)  # warm for one target
+        server.clear()
+        plan = plan_standalones(
+            ["linux-64", "linux-aarch64", "osx-64", "osx-arm64"],
+            host="linux-64",
+            channels=[server.url],
+            cache_root=tmp_path,
+            profile_constraint=None,
+            host_version="26.7.1",
+            pinned="26.5.2",
+            flags={"osx-64": given},
+        )
+        assert server.requests == []
+    assert {k: v.kind for k, v in plan.items()} == {
+        "linux-aarch64": "download",
+        "osx-64": "flag",
+        "osx-arm64": "cache",
+    }
+    assert plan["linux-aarch64"].constraint == "==26.7.1"
+    assert "follows the host's conda-standalone 26.7.1" in plan["linux-aarch64"].describe()
+
+
+def test_host_version_from_the_tool_source() -> None:
+    runner = Runner(echo=lambda line: None)
+    assert host_version("provision", None, "26.7.1", runner) == "26.7.1"
+    assert host_version("cache", Path("/x"), "26.7.1", runner) == "26.7.1"
+    assert host_version("missing", None, "26.7.1", runner) is None
+    assert host_version("path", Path(sys.executable), "26.7.1", runner) is None
