@@ -70,6 +70,11 @@ class ToolPaths:
     prefix: Path | None  # the provisioned environment; None when the tools came from PATH
     seconds: float = 0.0  # time spent provisioning (0 when reused or from PATH)
 
+    @classmethod
+    def on_path(cls, constructor: Path) -> ToolPaths:
+        """constructor found on PATH, with the conda-standalone of its own environment."""
+        return cls(constructor, host_standalone(constructor), None)
+
     def env(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with the provisioned environment's executables first on PATH."""
         out = dict(base)

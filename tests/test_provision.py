@@ -278,3 +278,17 @@ def test_plan_says_where_each_tool_comes_from(tmp_path: Path) -> None:
     (root / MARKER).write_text("{}")  # a provisioned environment is there (checked at use)
     assert tool_sources(pins, **kw)["constructor"].kind == "cache"  # type: ignore[arg-type]
     assert not (tmp_path / "pkgs").exists()  # planning downloads nothing
+
+
+def test_tool_paths_put_a_provisioned_environment_first_on_path(tmp_path: Path) -> None:
+    from orgconda.provision import ToolPaths, bin_dir
+
+    prefix = tmp_path / "env"
+    exe = prefix / "standalone_conda" / "conda.exe"
+    paths = ToolPaths(prefix / "bin" / "constructor", exe, prefix)
+    env = paths.env({"PATH": "/usr/bin", "HOME": "/h"})
+    assert env["PATH"].split(os.pathsep)[0] == str(bin_dir(prefix))
+    assert env["PATH"].endswith("/usr/bin") and env["HOME"] == "/h"
+    assert ToolPaths(Path("/x/bin/constructor"), Path("/s"), None).env({"PATH": "/a"}) == {
+        "PATH": "/a"
+    }
