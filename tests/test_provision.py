@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO
+from filelock import FileLock
 from loopchannel import (
     CPU_TYPE_ARM64,
     CPU_TYPE_X86_64,
@@ -26,8 +28,6 @@ from loopchannel import (
     make_package,
     pe_executable,
 )
-from conftest import REPO
-from filelock import FileLock
 
 from orgconda import platforms
 from orgconda.condafetch import ChecksumMismatch
