@@ -87,8 +87,10 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="install each installer silently and check its User-Agent")
     m = sub.add_parser("matrix", help="print the CI matrix for the profile as JSON")
     c = sub.add_parser("config-package", help="build only the org configuration package")
-    for p in (v, m, c):
+    for p in (m, c):
         _common(p)
+    # verify reads what to expect from the manifest, not from a profile (issue 17)
+    v.add_argument("--debug", action="store_true", help="show tracebacks")
     if command == "verify":
         from .harness import command as verify_command
 

@@ -16,8 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .checks_agent import check_agent
-from .checks_config import check_condarc, check_config_package
+from .checks_ca import check_ca_bundled, check_ca_https
+from .checks_config import (
+    CONFIG_PACKAGE_IDS,
+    check_condarc,
+    check_config_package,
+    config_package_not_requested,
+)
 from .checks_install import (
+    HOOK_RECORD_KEYS,
     check_hook_record,
     check_install,
     check_installer_sha256,
@@ -27,11 +34,12 @@ from .checks_install import (
 from .checks_privacy import check_privacy
 from .checks_wire import check_lock, check_redacted, check_session_differs, check_stable, check_wire
 from .expect import Expectation
-from .observation import Observation
+from .observation import NOT_RUN_INSTALL, Observation
 from .result import CheckResult
 
 __all__ = [
     "CHECK_IDS",
+    "HOOK_RECORD_KEYS",
     "CheckResult",
     "by_id",
     "check_config_package",
@@ -57,10 +65,34 @@ def run_checks(obs: Observation, expect: Expectation) -> list[CheckResult]:
         check_wire(obs),
         *check_privacy(obs),
         check_condarc(obs, expect),
+        check_ca_bundled(obs, expect),
+        check_ca_https(obs, expect),
     ]
     if expect.config_package is not None:
         results.extend(check_config_package(obs, expect.config_package))
+    elif not expect.from_manifest:
+        results.extend(config_package_not_requested())
+    if install_failed(obs):
+        results = [r if r.id in INSTALL_INDEPENDENT or r.skipped else not_run(r) for r in results]
     return results
+
+
+# Checks that hold whatever the install did; every other check reads what the install left.
+INSTALL_INDEPENDENT = frozenset({"install.completed", "installer.sha256"})
+
+
+def install_failed(obs: Observation) -> bool:
+    """The install ran and failed (not: its result was not recorded)."""
+    return obs.install is not None and not check_install(obs).ok
+
+
+def not_run(result: CheckResult) -> CheckResult:
+    """One cause, not thirty: a check that depends on a failed install is not run. It is
+    skipped (not counted as a failure); ``install.completed`` fails and carries the cause.
+    Checks skipped for their own reason (nothing to compare with) keep that reason."""
+    return CheckResult(
+        result.id, True, result.expected, NOT_RUN_INSTALL, "see install.completed", skipped=True
+    )
 
 
 CHECK_IDS: tuple[str, ...] = (
@@ -92,9 +124,9 @@ CHECK_IDS: tuple[str, ...] = (
     "privacy.username",
     "privacy.prefix",
     "condarc.in_effect",
-    "config_package.installed",
-    "config_package.condarc",
-    "config_package.record",
+    "ca.bundled",
+    "ca.https",
+    *CONFIG_PACKAGE_IDS,
 )
 
 

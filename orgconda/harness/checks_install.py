@@ -12,6 +12,7 @@ from .result import CheckResult, make_result, make_skip
 from .spec import SpecError, version_matches
 
 AAU_PACKAGE = "anaconda-anon-usage"
+_ERROR_LINE = re.compile(r"\b(error|fail(ed|ure)?|abort(ed)?|cannot|refus(e|ed|es))\b", re.I)
 _LINK_SCRIPT = re.compile(r"(^|/)\.[^/]+-(pre-link|post-link|pre-unlink)\.(sh|bat)$")
 
 
@@ -39,10 +40,23 @@ def check_install(obs: Observation) -> CheckResult:
     problems.extend(f"install log: {line}" for line in inst.log_errors)
     took = f" in {inst.seconds:.1f} s" if isinstance(inst.seconds, (int, float)) else ""
     actual = "; ".join(problems) if problems else f"installed{took} (exit code {inst.returncode})"
+    said = installer_error(inst.output_tail) if problems else None
+    if said and not inst.log_errors:
+        actual += f"; the installer said: {said}"
     detail = inst.command
     if problems and inst.output_tail:
         detail += f"\n--- installer output (tail) ---\n{inst.output_tail}"
     return make_result(id_, not problems, expected, actual, detail)
+
+
+def installer_error(output: str) -> str | None:
+    """The line of an installer's output that says what went wrong: the last one naming an
+    error or a failure, else the last non-empty one."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if _ERROR_LINE.search(line):
+            return line
+    return lines[-1] if lines else None
 
 
 def check_installer_sha256(obs: Observation, expect: Expectation) -> CheckResult:
