@@ -112,3 +112,23 @@ def test_conda_steps_run_first_alone_and_isolate_what_interferes() -> None:
     full = {s.name: s for s in conda_steps(ca_expected=True, https=True)}
     assert full["ssl_verify"].args == ("config", "--show", "ssl_verify", "--json")
     assert full["https_wire"].channel == "https" and full["https_wire"].home not in homes
+
+
+def test_readme_documents_every_check_and_option() -> None:
+    """The README's verify section names every check id and every verify option."""
+    from conftest import REPO
+
+    from orgconda.harness.checks import CHECK_IDS
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Verifying an installer\n", 1)[1].split("\n## ", 1)[0]
+    table = [line for line in section.splitlines() if line.startswith("| `")]
+    shown = " ".join(line.split("|")[1] for line in table)
+    for id_ in CHECK_IDS:
+        head, _, last = id_.rpartition(".")
+        assert f"`{id_}`" in shown or (head and f"`.{last}`" in shown and head in shown), id_
+    options = [a.option_strings[-1] for a in parser()._actions if a.option_strings]
+    for option in options:
+        if option in ("--help", "--profile", "--dist-dir"):
+            continue
+        assert f"`{option}" in section, option
