@@ -264,6 +264,7 @@ def test_scrubbed_env_unix(tmp_path: Path) -> None:
         "CONDARC": "/etc/x",
         "ANACONDA_ANON_USAGE_ORG_TOKEN": "acme-ci",
         "PYTHONPATH": "/src",
+        "PYTHONDONTWRITEBYTECODE": "1",  # containers set it; each conda run would recompile
         "XDG_CONFIG_HOME": "/home/me/.config",
         "https_proxy": "http://proxy:3128",
         "HOME": "/home/me",
@@ -277,8 +278,9 @@ def test_scrubbed_env_unix(tmp_path: Path) -> None:
     assert env["NO_PROXY"] == env["no_proxy"] == "127.0.0.1,localhost"
     for gone in ("CONDA_PREFIX", "CONDA_EXE", "CONDARC", "ANACONDA_ANON_USAGE_ORG_TOKEN"):
         assert gone not in env
-    for gone in ("PYTHONPATH", "XDG_CONFIG_HOME", "https_proxy", "_CE_CONDA"):
+    for gone in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "XDG_CONFIG_HOME", "https_proxy"):
         assert gone not in env
+    assert "_CE_CONDA" not in env
     assert "USERPROFILE" not in env
 
 

@@ -245,7 +245,7 @@ def format_wire_log(
         "# User-Agent headers received by a loopback recorder "
         "(one line per request: METHOD PATH<TAB>User-Agent: <value>)",
         f"# command: {command}",
-        "# environment: scrubbed (no CONDA_*, CONDARC, ANACONDA_ANON_USAGE_*, PYTHONPATH), "
+        "# environment: scrubbed (no CONDA_*, CONDARC, ANACONDA_ANON_USAGE_*, PYTHON*), "
         "throwaway HOME, CONDA_LOCAL_REPODATA_TTL=0",
         f"# recorder: {address}, answers <subdir>/repodata.json with an empty valid repodata "
         "document and 404 for anything else",
