@@ -265,6 +265,8 @@ def test_scrubbed_env_unix(tmp_path: Path) -> None:
         "ANACONDA_ANON_USAGE_ORG_TOKEN": "acme-ci",
         "PYTHONPATH": "/src",
         "PYTHONDONTWRITEBYTECODE": "1",  # containers set it; each conda run would recompile
+        "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",  # beats conda's ssl_verify
+        "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
         "XDG_CONFIG_HOME": "/home/me/.config",
         "https_proxy": "http://proxy:3128",
         "HOME": "/home/me",
@@ -281,6 +283,7 @@ def test_scrubbed_env_unix(tmp_path: Path) -> None:
     for gone in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "XDG_CONFIG_HOME", "https_proxy"):
         assert gone not in env
     assert "_CE_CONDA" not in env
+    assert "REQUESTS_CA_BUNDLE" not in env and "SSL_CERT_FILE" not in env
     assert "USERPROFILE" not in env
 
 

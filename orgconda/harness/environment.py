@@ -24,7 +24,13 @@ from .observation import normalize_path, path_within
 # load other code; PYTHONDONTWRITEBYTECODE=1 (common in containers) makes every conda command
 # compile its modules again: 2.8 instead of 0.7 CPU seconds per `conda info`.
 SCRUB_PREFIXES = ("CONDA_", "ANACONDA_ANON_USAGE_", "_CE_", "MAMBA_", "PYTHON")
-SCRUB_NAMES = frozenset({"CONDARC", "MAMBARC", "XDG_CONFIG_HOME"})
+# Certificate bundles: requests takes REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE over conda's own
+# ssl_verify (seen on the real toolchain: the bundled CA was then ignored), and OpenSSL reads
+# SSL_CERT_FILE / SSL_CERT_DIR. A fresh user shell has none of them.
+CA_BUNDLE_NAMES = frozenset(
+    {"REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+)
+SCRUB_NAMES = frozenset({"CONDARC", "MAMBARC", "XDG_CONFIG_HOME"}) | CA_BUNDLE_NAMES
 PROXY_NAMES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"})
 LOOPBACK = "127.0.0.1,localhost"
 SPACE_FREE_NOTE = (
@@ -46,7 +52,8 @@ def scrubbed_env(environ: Mapping[str, str], home: Path, *, windows: bool) -> di
 
     Drops conda's own variables (CONDA_*, CONDARC, ...), the plugin's token variables,
     PYTHON* (PYTHONPATH, PYTHONHOME, PYTHONDONTWRITEBYTECODE ...), XDG_CONFIG_HOME (a token
-    and condarc search location) and proxy variables (every request goes to loopback);
+    and condarc search location), certificate bundle variables (they would replace the
+    bundled CA) and proxy variables (every request goes to loopback);
     drops PATH entries of other conda
     installations; points HOME (and USERPROFILE on Windows) at the throwaway home.
     ``ORGCONDA_*`` variables pass (the install-time hooks read them)."""
