@@ -5,7 +5,8 @@
 
 Times `bash X.sh -b -p PREFIX` (fresh prefix, throwaway HOME, the same clean environment verify
 uses) and `python build.py verify X.sh` side by side, N times each, alternating, and prints the
-medians, the ratio and where verify's time went (its timings.json). Target (issue 13): verify
+medians, the ratio and where verify's time went (report.json's timings: the install, each
+conda command, the whole verification of the installer). Target (issue 13): verify
 within 1.3x of the bare install.
 
 The installer: the one named, else this host's .sh in <dist>/manifest.json. An installer
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,13 +52,19 @@ def find_installer(dist: Path, host: str | None) -> Path | None:
     return None
 
 
-def bare_install(installer: Path, bash: str) -> float:
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bare_install(installer: Path, bash: str) -> tuple[float, float]:
     work = Path(tempfile.mkdtemp(prefix="ocb-", dir="/tmp"))
     try:
         home = work / "home"
         home.mkdir()
         env = scrubbed_env(os.environ, home, windows=False)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), children_cpu()
         subprocess.run(
             [bash, str(installer), "-b", "-p", str(work / "prefix")],
             env=env,
@@ -65,12 +73,14 @@ def bare_install(installer: Path, bash: str) -> float:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        return time.perf_counter() - started
+        return time.perf_counter() - started, children_cpu() - cpu
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def verify(installer: Path, dist: Path, extra: list[str]) -> tuple[float, int, dict[str, float]]:
+def verify(
+    installer: Path, dist: Path, extra: list[str]
+) -> tuple[float, float, int, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="ocb-report-") as reports:
         argv = [
             sys.executable,
@@ -83,15 +93,18 @@ def verify(installer: Path, dist: Path, extra: list[str]) -> tuple[float, int, d
             reports,
             *extra,
         ]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), children_cpu()
         done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
         if done.returncode not in (0, 1):
             sys.stderr.write(done.stdout + done.stderr)
             raise SystemExit(f"verify exited {done.returncode}")
-        timings_file = Path(reports) / installer.name / "timings.json"
-        timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
-        return seconds, done.returncode, timings
+        report_file = Path(reports) / "report.json"
+        timings: dict[str, float] = {}
+        if report_file.is_file():
+            entry = json.loads(report_file.read_text())["installers"][0]
+            timings = {**entry.get("timings", {}), "verification": entry["seconds"]}
+        return seconds, cpu, done.returncode, timings
 
 
 def main() -> int:
@@ -99,9 +112,10 @@ def main() -> int:
     ap.add_argument("installer", nargs="?", type=Path)
     ap.add_argument("--dist", type=Path, default=REPO / "dist")
     ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("verify_args", nargs=argparse.REMAINDER)
-    args = ap.parse_args()
-    extra = [a for a in args.verify_args if a != "--"]
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = ap.parse_args(argv[:cut])
+    extra = argv[cut + 1 :]
     host = host_subdir()
     installer = args.installer or find_installer(args.dist, host)
     if installer is None:
@@ -118,19 +132,27 @@ def main() -> int:
         return skip("bash is not on PATH")
 
     bare_times: list[float] = []
+    bare_cpu: list[float] = []
     verify_times: list[float] = []
+    verify_cpu: list[float] = []
     codes: list[int] = []
     timings: dict[str, float] = {}
     for _ in range(args.runs):
-        bare_times.append(bare_install(installer, bash))
-        seconds, code, timings = verify(installer, args.dist, extra)
+        seconds, cpu = bare_install(installer, bash)
+        bare_times.append(seconds)
+        bare_cpu.append(cpu)
+        seconds, cpu, code, timings = verify(installer, args.dist, extra)
         verify_times.append(seconds)
+        verify_cpu.append(cpu)
         codes.append(code)
     bare, checked = statistics.median(bare_times), statistics.median(verify_times)
-    print(f"installer: {installer} ({installer.stat().st_size / 1e6:.1f} MB), runs: {args.runs}")
-    print(f"bare silent install (bash X.sh -b -p P), median: {bare:6.1f} s")
-    print(f"build.py verify, median:                         {checked:6.1f} s")
-    print(f"ratio: {checked / bare:.2f}x (target 1.3x)")
+    cpu_bare, cpu_checked = statistics.median(bare_cpu), statistics.median(verify_cpu)
+    size = installer.stat().st_size / 1e6
+    print(f"installer: {installer} ({size:.1f} MB), medians of {args.runs} runs")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"bare silent install (bash X.sh -b -p P): {bare:6.1f} s (CPU {cpu_bare:5.1f} s)")
+    print(f"build.py verify:                         {checked:6.1f} s (CPU {cpu_checked:5.1f} s)")
+    print(f"ratio: {checked / bare:.2f}x (target 1.3x); CPU ratio {cpu_checked / cpu_bare:.2f}x")
     if timings:
         steps = ", ".join(f"{name} {took:.1f}" for name, took in timings.items())
         print(f"last verify's steps (s): {steps}")
