@@ -144,6 +144,7 @@ class Verification:
 
     def run(self) -> InstallerReport:
         started = time.monotonic()
+        snapshot = Snapshot.take(self.options.system_dirs)  # before anything is installed
         if self.outputs.exists():
             shutil.rmtree(self.outputs)
         self.outputs.mkdir(parents=True)
@@ -154,7 +155,6 @@ class Verification:
         prefix, prefix_note = prefix_for(work, kind, self.target.name, windows=self.windows)
         env = scrubbed_env(self.environ, home, windows=self.windows)
         self.runner.log(f"verify {self.target.installer.name}: prefix {prefix} ({prefix_note})")
-        snapshot = Snapshot.take(self.options.system_dirs)
         try:
             install = run_installer(
                 self.runner,
