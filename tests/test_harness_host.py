@@ -40,6 +40,7 @@ DIRTY_ENV = {
     "CONDA_EXE": "/opt/miniforge/bin/conda",
     "CONDA_PYTHON_EXE": "/opt/miniforge/bin/python",
     "CONDA_PROMPT_MODIFIER": "(orgconda) ",
+    "CONDA_PKGS_DIR": "/home/runner/conda_pkgs_dir",  # setup-miniconda's; conda does not read it
     "ORGCONDA_SIGNING_CERTIFICATE_FILE": "/tmp/x",
 }
 

@@ -37,8 +37,9 @@ DISTORTING_NAMES = (
 )
 VARIABLE_PREFIXES = ("CONDA_", "ANACONDA_ANON_USAGE_")
 # Set by `conda activate` in the shell verify runs from: they describe that shell, not a
-# setting, and verify drops them and that installation's PATH entries anyway. Every other
-# CONDA_<NAME> is a conda setting.
+# setting, and verify drops them and that installation's PATH entries anyway. Also
+# CONDA_PKGS_DIR, which GitHub's setup-miniconda exports (conda reads CONDA_PKGS_DIRS, not
+# it). Every other CONDA_<NAME> is taken for a conda setting.
 ACTIVATION_VARIABLES = frozenset(
     {
         "CONDA_PREFIX",
@@ -47,6 +48,7 @@ ACTIVATION_VARIABLES = frozenset(
         "CONDA_PROMPT_MODIFIER",
         "CONDA_EXE",
         "CONDA_PYTHON_EXE",
+        "CONDA_PKGS_DIR",
     }
 )
 _STACKED_PREFIX = re.compile(r"^CONDA_PREFIX_\d+$")
