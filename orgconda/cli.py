@@ -124,8 +124,10 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     c = sub.add_parser("config-package", help="build only the org configuration package")
     lk = sub.add_parser("lock", help="solve each platform and write locks/<subdir>.txt")
     df = sub.add_parser("diff", help="package changes between two builds or two lock sets")
-    for p in (v, m, c, lk):
+    for p in (m, c, lk):
         _common(p)
+    # verify reads what to expect from the manifest, not from a profile (issue 17)
+    v.add_argument("--debug", action="store_true", help="show tracebacks")
     if command == "verify":
         from .harness import command as verify_command
 
