@@ -27,6 +27,10 @@ class ConfigPackageExpect:
     condarc_file: str  # relative to the prefix, e.g. condarc.d/acme.yml
     condarc_sha256: str
     publish_channel: str | None = None  # where the org publishes new builds
+    # conda's prefix placeholder in the shipped condarc (a bundled CA's ssl_verify): conda
+    # writes the install prefix in its place, so the installed bytes are compared with it
+    # put back
+    prefix_placeholder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ def _config_package(raw: object, where: str, problems: list[str]) -> ConfigPacka
             condarc_file=str(raw["condarc_file"]),
             condarc_sha256=str(raw["condarc_sha256"]),
             publish_channel=channel or None,
+            prefix_placeholder=(
+                str(raw["prefix_placeholder"]) if raw.get("prefix_placeholder") else None
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         problems.append(f"{where}.config_package is incomplete or invalid: {exc}")
@@ -239,6 +246,7 @@ def describe(expect: Expectation) -> dict[str, Any]:
             "build_number": cp.build_number,
             "condarc_file": cp.condarc_file,
             "condarc_sha256": cp.condarc_sha256,
+            "prefix_placeholder": cp.prefix_placeholder,
             "publish_channel": cp.publish_channel,
         },
         "ca_certificate": None if ca is None else {"path": ca.path, "sha256": ca.sha256},

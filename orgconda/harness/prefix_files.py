@@ -4,6 +4,7 @@ the plugin's conda-meta record, the config package's files, the bundled CA, the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -24,6 +25,17 @@ def _sha256_if_file(path: str | Path | None) -> str | None:
         return None
     candidate = Path(path)
     return sha256_of(candidate) if candidate.is_file() else None
+
+
+def condarc_sha256(path: Path, prefix: Path, placeholder: str | None) -> str | None:
+    """The installed condarc's sha256, with conda's prefix replacement undone when the
+    package shipped a placeholder (conda writes the prefix with forward slashes on Windows)."""
+    if placeholder is None or not path.is_file():
+        return _sha256_if_file(path)
+    data = path.read_bytes()
+    for written in dict.fromkeys((str(prefix).replace("\\", "/"), str(prefix))):
+        data = data.replace(written.encode("utf-8"), placeholder.encode("utf-8"))
+    return hashlib.sha256(data).hexdigest()
 
 
 def record_files(prefix: Path, home: Path, expect: Expectation, outputs: Path) -> dict[str, str]:
@@ -64,7 +76,7 @@ def record_files(prefix: Path, home: Path, expect: Expectation, outputs: Path) -
             {
                 "record": config if isinstance(config, dict) else None,
                 "condarc_path": str(condarc),
-                "condarc_sha256": _sha256_if_file(condarc),
+                "condarc_sha256": condarc_sha256(condarc, prefix, cp.prefix_placeholder),
             },
         )
     ca = expect.ca_certificate
