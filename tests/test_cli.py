@@ -218,3 +218,39 @@ def test_e2e_build_default_profile_for_this_host(tmp_path: Path) -> None:
         assert sha_file.read_text().split()[0] == entry["sha256"]
         assert entry["expect"]["org_token"] == "acme-corp"
     assert (dist / host / "lockfile.base.txt").is_file()
+
+
+def test_render_dry_run_checks_and_writes_nothing(tmp_path: Path) -> None:
+    proc = run_build_py("render", "--dry-run", "--build-dir", str(tmp_path / "b"))
+    assert proc.returncode == 0, proc.stderr
+    assert "would write" in proc.stdout and "usage:" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_publishing_drops_constructors_empty_tmp_and_an_old_verify_report(tmp_path: Path) -> None:
+    """A rebuild must not leave a verify report about the previous installers, nor the empty
+    tmp/ constructor leaves beside the installers."""
+    profile = load_profile(REPO / "construct" / "org.yaml")
+    resolved = resolve(profile, ("linux-64",), RunOptions(build_dir=tmp_path / "build"))
+    execute.render_to_disk(resolved)
+    dist = tmp_path / "dist"
+    (dist / "verify" / "Old.sh").mkdir(parents=True)
+    (dist / "verify" / "summary.txt").write_text("RESULT: all checks passed (old installer)")
+    staging = dist / ".staging" / "linux-64"
+    (staging / "tmp").mkdir(parents=True)
+    (staging / "AcmeConda-2026.11-Linux-x86_64.sh").write_bytes(b"#!/bin/sh\n")
+    step = InstallerStep(
+        "linux-64", ("sh",), (), tmp_path, staging, dist / "linux-64", tmp_path / "log"
+    )
+    outcome = execute.StepOutcome(step)
+    outcome.installers = execute.collect_installers(outcome, dist, resolved.expect)
+    plan = Plan("linux-64", (), ConfigStep("write", "new"), (step,), (), dist)
+    execute.publish(plan, resolved, [outcome])
+    assert not (dist / "verify").exists()
+    assert sorted(p.name for p in (dist / "linux-64").iterdir()) == [
+        "AcmeConda-2026.11-Linux-x86_64.sh"
+    ]
+    pkg = resolved.config_package
+    assert pkg is not None and (dist / "channel" / "noarch" / pkg.filename).is_file()
+    manifest = json.loads((dist / "manifest.json").read_text())
+    assert manifest["installers"][0]["path"] == "linux-64/AcmeConda-2026.11-Linux-x86_64.sh"

@@ -93,3 +93,43 @@ def test_a_new_configuration_build_reaches_an_existing_install(tmp_path: Path, h
     assert listed(prefix, home, NAME)["build_number"] == 1
     shown = conda(prefix, home, "config", "--show", "report_errors", "--json")
     assert json.loads(shown.stdout)["report_errors"] is True
+
+
+def test_a_python_only_machine_provisions_builds_and_verifies(tmp_path: Path, host: str) -> None:
+    """issue 16: with no constructor on PATH, `build` provisions its own toolchain from the
+    channel (py-rattler), builds, and the installer passes verify; the second build reuses
+    the toolchain."""
+    import os
+    import time
+
+    path = os.pathsep.join(
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if d and not (Path(d) / "constructor").exists() and not (Path(d) / "conda").exists()
+    )
+    env = {"PATH": path, "ORGCONDA_CACHE_DIR": str(tmp_path / "cache")}
+    profile = e2e_profile(tmp_path / "p", host)
+
+    def build_once(dist: str) -> tuple[float, str]:
+        start = time.monotonic()
+        proc = run_build_py(
+            "build",
+            "--profile",
+            str(profile),
+            "--build-dir",
+            str(tmp_path / "build"),
+            "--dist-dir",
+            str(tmp_path / dist),
+            env=env,
+            timeout=3600,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return time.monotonic() - start, proc.stdout + proc.stderr
+
+    first, out = build_once("dist")
+    assert "constructor: provision" in out
+    second, out = build_once("dist2")
+    assert "constructor: cache" in out and "downloaded" not in out
+    print(f"first build (provisioning) {first:.1f} s, warm {second:.1f} s")
+    checked = verify(tmp_path / "dist", tmp_path / "report")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
