@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import __version__, builder, platforms, render
+from .channels import check_channel_flags
 from .errors import OrgcondaError, UsageError
 from .plan import plan_build
 from .profile import Profile, load_profile
@@ -31,6 +32,17 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="the org profile (default: construct/org.yaml)",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _set_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a profile field, e.g. --set installer.version=2026.12 (repeatable; "
+        "dotted fields, list items as specs.extra[0]; VALUE is read as YAML)",
+    )
 
 
 def _render_args(p: argparse.ArgumentParser) -> None:
@@ -89,6 +101,8 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     c = sub.add_parser("config-package", help="build only the org configuration package")
     for p in (v, m, c):
         _common(p)
+    for p in (b, r, m, c):
+        _set_arg(p)
     if command == "verify":
         from .harness import command as verify_command
 
@@ -164,8 +178,17 @@ def _render(
     return options
 
 
+def _load(args: argparse.Namespace) -> Profile:
+    """The profile with --set applied; --channel values checked; notes printed."""
+    profile = load_profile(args.profile, args.set)
+    check_channel_flags(args.channel)
+    for note in profile.notes:
+        _say(f"note: {note}")
+    return profile
+
+
 def cmd_render(args: argparse.Namespace) -> int:
-    profile = load_profile(args.profile)
+    profile = _load(args)
     _render(profile, render.select_platforms(profile, args.platform), args)
     return 0
 
@@ -208,7 +231,7 @@ def parse_conda_exes(values: Sequence[str]) -> dict[str, Path]:
 def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    profile = load_profile(args.profile)
+    profile = _load(args)
     subdirs = render.select_platforms(profile, args.platform)
     conda_exes = parse_conda_exes(args.conda_exe)
     host = platforms.host_subdir()

@@ -601,7 +601,7 @@ def run(args: argparse.Namespace) -> int:
     """Build only the configuration package, to publish a configuration change without
     rebuilding installers. Exit codes as for `build`: 2 bad profile, 3 conda-build missing,
     4 conda-build failed."""
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, args.set)
     if not profile.config_package.enabled:
         raise UsageError(
             f"config_package.enabled is false in {_display(profile.path)}, so installers do "

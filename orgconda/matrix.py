@@ -62,6 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    matrix = matrix_for(load_profile(args.profile), args.platform)
+    matrix = matrix_for(load_profile(args.profile, args.set), args.platform)
     print(json.dumps(matrix, indent=2 if args.pretty else None))
     return 0

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from certs_util import ca_pem
 from conftest import REPO, require_tool
 from helpers import default_profile_data, run_build_py, write_profile
 
@@ -29,7 +30,7 @@ PUBLISH = "https://conda.acme.example/internal"
 def _data(**changes: Any) -> dict[str, Any]:
     """The default profile with the package on; ``a__b=value`` sets data[a][b]."""
     data = default_profile_data()
-    data["config_package"] = {"enabled": True, "build_number": 3}
+    data["config_package"] = {"enabled": True, "build_number": 3, "publish_channel": PUBLISH}
     for dotted, value in changes.items():
         node = data
         keys = dotted.split("__")
@@ -91,7 +92,9 @@ def test_shipped_files_are_what_the_profile_renders(profile: Profile) -> None:
         "openssl",
         NAME,
     ]
-    assert parsed["channels"] == ["conda-forge"] and parsed["channel_priority"] == "strict"
+    # the publish channel comes first (config_package.add_to_channels, default true)
+    assert parsed["channels"] == [PUBLISH, "conda-forge"]
+    assert parsed["channel_priority"] == "strict"
     record = json.loads(str(tree["files/etc/orgconda/config.json"]))
     assert record == {
         "format": 1,
@@ -127,7 +130,7 @@ def test_written_recipe_is_byte_for_byte(profile: Profile, tmp_path: Path) -> No
 def test_ca_certificate_ships_in_the_package_not_in_the_installer(tmp_path: Path) -> None:
     certs = tmp_path / "p" / "certs"
     certs.mkdir(parents=True)
-    (certs / "acme-root.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nMIIB\n")
+    (certs / "acme-root.pem").write_bytes(ca_pem())  # a real certificate: it is parsed
     profile = _profile(tmp_path / "p", condarc__ca_certificate="certs/acme-root.pem")
     pkg = configpkg.describe(profile)
     assert pkg.files["etc/orgconda/acme-root.pem"] == (certs / "acme-root.pem").resolve()
@@ -274,7 +277,8 @@ def test_dist_dir_names_the_local_channel(profile: Profile, tmp_path: Path) -> N
         profile, RenderOptions(), tmp_path / "build", dist_dir=tmp_path / "out"
     )
     assert configpkg.path_from_url(options.extra_channels[0]) == (tmp_path / "out" / "channel")
-    assert options.extra_channels_remap == ()  # no publish_channel: nothing to remap
+    local = options.extra_channels[0]
+    assert options.extra_channels_remap == ((local, PUBLISH),)  # installs record PUBLISH
 
 
 def test_expectations_describe_the_package(profile: Profile, tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ BAD_CASES = [
     ("bad-version", "installer.version", "1.0.", "constructor's rule"),
     ("numeric-version", "installer.version", 2026.1, "quote the value"),
     ("bad-type", "installer_types.osx", ["exe"], "`installer_types.osx[0]`"),
-    ("old-aau", "specs.anaconda_anon_usage", ">=0.7", "older than 0.8.1"),
+    ("old-aau", "specs.anaconda_anon_usage", ">=0.7", "below 0.8.1"),
     ("spec-selector", "specs.extra", ["numpy [x]"], "selector"),
     ("spec-dup", "specs.extra", ["conda >=24"], "specs.conda"),
     ("managed-condarc", "condarc.extra", {"anaconda_anon_usage": False}, "telemetry.enabled"),

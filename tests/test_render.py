@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from certs_util import ca_pem
 from conftest import DEFAULT_PROFILE, REPO
 from helpers import default_profile_data, write_profile
 
@@ -95,7 +96,8 @@ def test_condarc_is_a_literal_string_that_keeps_final(
         "certifi",
         "openssl",
     ]
-    assert parsed["channels"] == ["conda-forge"]
+    # the default profile's config_package.publish_channel comes first (add_to_channels)
+    assert parsed["channels"] == ["https://conda.acme.example/acme-internal", "conda-forge"]
     assert parsed["report_errors"] is False
     assert parsed["channel_priority"] == "strict"
 
@@ -161,8 +163,7 @@ def test_heartbeat_url_is_written(tmp_path: Path) -> None:
 def test_ca_certificate_is_bundled_and_used_by_ssl_verify(tmp_path: Path) -> None:
     certs = tmp_path / "certs"
     certs.mkdir()
-    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-    (certs / "acme-root.pem").write_bytes(pem)
+    (certs / "acme-root.pem").write_bytes(ca_pem())  # a real certificate: it is parsed
     out = _render_one(tmp_path, {"condarc.ca_certificate": "certs/acme-root.pem"}, "win-64")
     assert out["data"]["extra_files"] == [{"acme-root.pem": "etc/orgconda/acme-root.pem"}]
     assert out["files"]["acme-root.pem"] == (certs / "acme-root.pem").resolve()
@@ -179,6 +180,7 @@ def test_org_settings_and_mirrors_reach_the_condarc(tmp_path: Path) -> None:
             ],
             "channels": ["https://build.acme.example/cf"],
             "mirrored_channels": {"conda-forge": ["https://m1.acme.example/cf"]},
+            "specs.extra": ["pip", "mamba"],  # mirrored_channels is read by mamba only
             "condarc.channels": None,
             "condarc.default_channels": ["https://conda.acme.example/main"],
             "condarc.channel_alias": "https://conda.acme.example",
@@ -192,8 +194,12 @@ def test_org_settings_and_mirrors_reach_the_condarc(tmp_path: Path) -> None:
         {"src": "https://build.acme.example/cf", "dest": "https://conda.acme.example/cf"}
     ]
     rc = yaml.safe_load(data["condarc"])
-    # condarc channels default to the profile's channels seen through channels_remap
-    assert rc["channels"] == ["https://conda.acme.example/cf"]
+    # condarc channels default to the profile's channels seen through channels_remap,
+    # after the config package's publish channel
+    assert rc["channels"] == [
+        "https://conda.acme.example/acme-internal",
+        "https://conda.acme.example/cf",
+    ]
     assert rc["default_channels"] == ["https://conda.acme.example/main"]
     assert rc["channel_alias"] == "https://conda.acme.example"
     assert rc["custom_channels"] == {"internal": "https://conda.acme.example"}
@@ -212,7 +218,10 @@ def test_org_settings_and_mirrors_reach_the_condarc(tmp_path: Path) -> None:
 def test_channel_override_replaces_build_channels_only(tmp_path: Path) -> None:
     out = _render_one(tmp_path, {}, options=RenderOptions(channels=("file:///srv/mirror",)))
     assert out["data"]["channels"] == ["file:///srv/mirror"]
-    assert yaml.safe_load(out["data"]["condarc"])["channels"] == ["conda-forge"]
+    assert yaml.safe_load(out["data"]["condarc"])["channels"] == [
+        "https://conda.acme.example/acme-internal",  # config_package.publish_channel
+        "conda-forge",
+    ]
 
 
 def test_signing_identities_pass_through_per_os(tmp_path: Path) -> None:
@@ -256,13 +265,11 @@ def test_render_to_disk_writes_everything_and_keeps_old_on_failure(tmp_path: Pat
     assert lic.read_bytes() == (REPO / "construct" / "LICENSE.txt").read_bytes()
     before = yaml_path.read_bytes()
 
-    # a render that fails its checks changes nothing on disk
-    bad = tmp_path / "bad"
-    data = default_profile_data()
-    data["condarc"]["proxy_servers"] = {"http": "http://[::1]"}
-    bad_profile = load_profile(write_profile(bad, data))
-    with pytest.raises(ProfileError):
-        builder.render_to_disk(bad_profile, bad_profile.platforms, build)
+    # a render that fails its checks changes nothing on disk (a value constructor would
+    # misread is refused when the profile loads, so fail on a missing hook instead)
+    broken = RenderOptions(hooks_dir=tmp_path / "no-hooks")
+    with pytest.raises(render.RenderError):
+        builder.render_to_disk(profile, profile.platforms, build, broken)
     assert yaml_path.read_bytes() == before
     assert sorted(p.name for p in build.iterdir()) == sorted(profile.platforms)  # no temp dirs left
 
