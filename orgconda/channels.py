@@ -97,7 +97,10 @@ def _url_problem(value: str, schemes: Sequence[str]) -> str | None:
         )
     if _BAD_PERCENT.search(plain):
         return "has a `%` that is not followed by two hex digits; write %25 for a literal %"
-    parts = urlsplit(plain)
+    try:
+        parts = urlsplit(plain)
+    except ValueError as exc:  # an unbalanced [ ] around the host
+        return f"is not a URL ({exc}); check the host name"
     if parts.fragment or "#" in value:
         return "has a `#` fragment, which a channel URL cannot have; remove it"
     if scheme == "file":

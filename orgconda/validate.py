@@ -34,6 +34,8 @@ VERSION_FIELDS = {
     ("specs", "anaconda_anon_usage"): '">=0.8.1"',
     ("specs", "conda_standalone"): '">=25.1"',
 }
+# No name, path, URL or spec comes near this; installers carry some values in fixed buffers.
+MAX_VALUE_CHARACTERS = 10_000
 # constructor's selector pass (constructor/construct.py `sel_pat`) reads a line ending in
 # `[...]`, or one with `#` followed by `[...]`, as a platform selector.
 _BRACKETS = re.compile(r"\[[^\[\]]+\]")
@@ -194,6 +196,10 @@ def walk_strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, 
 
 def line_problem(text: str) -> str | None:
     """Why ``text`` cannot be one line of constructor's construct.yaml as it is; or None."""
+    if len(text) > MAX_VALUE_CHARACTERS:
+        return (
+            f"is {len(text)} characters long; a profile value takes at most {MAX_VALUE_CHARACTERS}"
+        )
     if _BREAK.search(text):
         if not _BREAK.search(text.rstrip("\r\n")):
             return "ends with a line break (a `|` block keeps one: use `|-`, or a plain value)"

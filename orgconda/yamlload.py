@@ -1,12 +1,14 @@
-"""Read a profile's YAML strictly, in one pass: the data, each field's line, and the traps.
+"""Read a profile's YAML strictly, in one streaming pass: the data, each field's line, traps.
 
-pyyaml composes the node graph (libyaml's parser where available, for speed); this module then
-builds plain Python data from it itself, so that it can
+pyyaml's parser (libyaml's where available, for speed) yields events; this module builds plain
+Python data from them itself, never holding pyyaml's node graph, so that it can
 
 - refuse duplicate keys, naming both lines (plain YAML silently keeps the last one, so a pasted
   second ``telemetry:`` block would quietly win);
-- bound alias expansion: anchors and aliases are allowed, but the data they expand to is
-  capped, so a "billion laughs" document is a clear error rather than exhausted memory;
+- bound the work: anchors and aliases are allowed, but what aliases expand to is capped (a
+  "billion laughs" document is a clear error, not exhausted memory), and so are the entries of
+  one list or mapping and the nesting depth, so any input is read in time and memory
+  proportional to the part of it that is kept;
 - return data that is a tree (no shared or recursive containers), which jsonschema and the
   renderer can walk safely;
 - record the line of every field as it goes (the field path -> line index).
@@ -17,23 +19,24 @@ next), without pyyaml's ``in "<unicode string>"``.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from .problems import FieldPath, Problem, shorten_text
+from .problems import FieldPath, Problem, dotted, shorten_text
 
-# Values an alias may add in all, beyond the document's own nodes. A profile that reuses a
-# channel list with an anchor stays far below it; a billion-laughs document hits it at once.
+# Values aliases may add in all. A profile that reuses a channel list with an anchor stays far
+# below it; a billion-laughs document hits it at once.
 ALIAS_BUDGET = 10_000
+MAX_ENTRIES = 1_000  # items of one list, keys of one mapping
 MAX_DEPTH = 64  # a profile nests about 4 levels
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
+_PLAIN_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _LINE_BREAK = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -54,10 +57,10 @@ class Loaded:
 
 
 def load_yaml(text: str) -> Loaded:
-    """Parse one YAML document; raise YamlError for syntax errors and expansion bombs."""
+    """Parse one YAML document; raise YamlError for syntax errors and what exceeds the caps."""
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        return _Builder(loader).document()
     except yaml.MarkedYAMLError as exc:
         raise YamlError(describe_error(exc, text)) from None
     except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
@@ -66,11 +69,6 @@ def load_yaml(text: str) -> Loaded:
         raise YamlError(f"nested more than {MAX_DEPTH} levels deep; flatten it") from None
     finally:
         loader.dispose()
-    if node is None:
-        return Loaded(None)
-    builder = _Builder()
-    data = builder.build(node, ())
-    return Loaded(data, builder.lines, builder.problems)
 
 
 def parse_value(text: str) -> Any:
@@ -78,83 +76,118 @@ def parse_value(text: str) -> Any:
     return load_yaml(text).data
 
 
+@dataclass
+class _Anchor:
+    value: Any
+    lines: dict[FieldPath, int]  # relative to the anchored value
+    size: int  # values it holds, counted against ALIAS_BUDGET on every use
+
+
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
         self.lines: dict[FieldPath, int] = {}
         self.problems: list[Problem] = []
-        self._seen: set[int] = set()
-        self._active: set[int] = set()
+        self._anchors: dict[str, _Anchor | None] = {}  # None: being built (recursion)
         self._expanded = 0
-        self._alias_depth = 0
-        self._alias_at: int | None = None
+        self._count = 0  # values built so far (an anchor's size is the difference)
+        self._log: list[FieldPath] = []  # paths in the order their lines were recorded
         self._scalars = yaml.SafeLoader("")  # pyyaml's own scalar rules (bool, int, dates...)
 
-    def build(self, node: yaml.Node, path: FieldPath, depth: int = 0) -> Any:
-        key = id(node)
-        if key in self._active:
+    def document(self) -> Loaded:
+        self._expect(yaml.StreamStartEvent)
+        if self.loader.check_event(yaml.StreamEndEvent):
+            return Loaded(None)
+        self._expect(yaml.DocumentStartEvent)
+        data = self._node((), 0)
+        self._expect(yaml.DocumentEndEvent)
+        if not self.loader.check_event(yaml.StreamEndEvent):
+            event = self.loader.get_event()
             raise YamlError(
-                f"line {_line(node)}: an alias refers to the value that contains it "
+                f"line {_line(event)}: a second YAML document (after `---`); a profile is one "
+                "document: remove the `---` and what follows, or merge the two"
+            )
+        return Loaded(data, self.lines, self.problems)
+
+    def _expect(self, kind: type) -> Any:
+        event = self.loader.get_event()
+        assert isinstance(event, kind), event
+        return event
+
+    def _node(self, path: FieldPath, depth: int) -> Any:
+        event = self.loader.peek_event()
+        if depth > MAX_DEPTH:
+            raise YamlError(f"line {_line(event)}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(event, yaml.AliasEvent):
+            self.loader.get_event()
+            return self._alias(event, path)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._anchors[anchor] = None
+            start_count, start_log = self._count, len(self._log)
+        self._count += 1
+        if isinstance(event, yaml.ScalarEvent):
+            self.loader.get_event()
+            value = self._scalar(event)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            value = self._sequence(path, depth)
+        else:
+            value = self._mapping(path, depth)
+        if anchor is not None:
+            inner = {p[len(path) :]: self.lines[p] for p in self._log[start_log:]}
+            self._anchors[anchor] = _Anchor(value, inner, self._count - start_count)
+        return value
+
+    def _set_line(self, path: FieldPath, line: int, replace: bool = False) -> None:
+        if path not in self.lines:
+            self._log.append(path)
+        elif not replace:
+            return
+        self.lines[path] = line
+
+    def _alias(self, event: Any, path: FieldPath) -> Any:
+        line = _line(event)
+        if event.anchor not in self._anchors:
+            raise YamlError(f"line {line}: the alias *{event.anchor} names no anchor before it")
+        anchored = self._anchors[event.anchor]
+        if anchored is None:
+            raise YamlError(
+                f"line {line}: the alias *{event.anchor} is inside the value it refers to "
                 "(a recursive alias); write the value out"
             )
-        alias = key in self._seen
-        if alias:
-            if self._alias_at is None:  # the outermost alias: where the document uses it
-                self._alias_at = self._key_line(path) or _line(node)
-            self._expanded += 1
-            if self._expanded > ALIAS_BUDGET:
-                raise YamlError(
-                    f"line {self._alias_at}: aliases (`*name`) expand to more than "
-                    f"{ALIAS_BUDGET} values (nested aliases multiply); write the values out "
-                    "instead"
-                )
-        self._seen.add(key)
-        if depth > MAX_DEPTH:
-            raise YamlError(f"line {_line(node)}: nested more than {MAX_DEPTH} levels deep")
-        if isinstance(node, yaml.ScalarNode):
-            if alias and self._alias_depth == 0:
-                self._alias_at = None
-            return self._scalar(node)
-        self._active.add(key)
-        self._alias_depth += alias
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                self._check_tag(node, _SEQ_TAG)
-                out = []
-                for i, item in enumerate(node.value):
-                    self.lines.setdefault((*path, i), _line(item))
-                    out.append(self.build(item, (*path, i), depth + 1))
-                return out
-            assert isinstance(node, yaml.MappingNode)
-            self._check_tag(node, _MAP_TAG)
-            return self._mapping(node, path, depth)
-        finally:
-            self._active.discard(key)
-            self._alias_depth -= alias
-            if alias and self._alias_depth == 0:
-                self._alias_at = None
+        self._expanded += anchored.size
+        if self._expanded > ALIAS_BUDGET:
+            raise YamlError(
+                f"line {line}: aliases (`*name`) expand to more than {ALIAS_BUDGET} values "
+                "(nested aliases multiply); write the values out instead"
+            )
+        for sub, sub_line in anchored.lines.items():
+            self._set_line((*path, *sub), sub_line)
+        self._count += anchored.size
+        return copy.deepcopy(anchored.value)
 
-    def _key_line(self, path: FieldPath) -> int | None:
-        """The line of the nearest mapping key at or above ``path``."""
-        for n in range(len(path), 0, -1):
-            if isinstance(path[n - 1], str) and path[:n] in self.lines:
-                return self.lines[path[:n]]
-        return None
+    def _sequence(self, path: FieldPath, depth: int) -> list[Any]:
+        start = self.loader.get_event()
+        _check_tag(start)
+        out: list[Any] = []
+        while not self.loader.check_event(yaml.SequenceEndEvent):
+            index = len(out)
+            if index == MAX_ENTRIES:
+                raise YamlError(_too_many(path, start, "items"))
+            self._set_line((*path, index), _line(self.loader.peek_event()))
+            out.append(self._node((*path, index), depth + 1))
+        self.loader.get_event()
+        return out
 
-    def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
+    def _mapping(self, path: FieldPath, depth: int) -> dict[str, Any]:
+        start = self.loader.get_event()
+        _check_tag(start)
         out: dict[str, Any] = {}
         first: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                raise YamlError(
-                    f"line {_line(key_node)}: merge keys (`<<: *alias`) are not supported in a "
-                    "profile; write the keys out"
-                )
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlError(
-                    f"line {_line(key_node)}: a key must be plain text, not a list or mapping"
-                )
-            name = key_node.value  # keys are names: `yes`, `1` or `null` stay text
-            line = _line(key_node)
+        while not self.loader.check_event(yaml.MappingEndEvent):
+            if len(first) == MAX_ENTRIES:
+                raise YamlError(_too_many(path, start, "keys"))
+            name, line = self._key()
             if name in first:
                 again = f"again on line {line}" if first[name] != line else "twice on that line"
                 self.problems.append(
@@ -166,33 +199,65 @@ class _Builder:
                 )
             first.setdefault(name, line)
             here = (*path, name)
-            self.lines[here] = line
-            out[name] = self.build(value_node, here, depth + 1)
+            self._set_line(here, line, replace=True)
+            out[name] = self._node(here, depth + 1)
+        self.loader.get_event()
         return out
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == _STR_TAG:
-            return node.value
+    def _key(self) -> tuple[str, int]:
+        event = self.loader.get_event()
+        line = _line(event)
+        if isinstance(event, yaml.ScalarEvent):
+            if event.tag is None and event.implicit[0] and event.value == "<<":
+                raise YamlError(
+                    f"line {line}: merge keys (`<<: *alias`) are not supported in a profile; "
+                    "write the keys out"
+                )
+            self._count += 1
+            return event.value, line  # keys are names: `yes`, `1` or `null` stay text
+        if isinstance(event, yaml.AliasEvent):
+            anchored = self._anchors.get(str(event.anchor))
+            if anchored is not None and isinstance(anchored.value, (str, int, float, bool)):
+                return str(anchored.value), line
+        raise YamlError(f"line {line}: a key must be plain text, not a list or mapping")
+
+    def _scalar(self, event: Any) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:  # quoted or a block: text
+                return event.value
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR_TAG:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self._scalars.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:  # `2026-13-45`, `!foo x`
             problem = getattr(exc, "problem", None) or str(exc)
             raise YamlError(
-                f"line {_line(node)}: {shorten_text(' '.join(str(problem).split()))} "
-                f"(in {shorten_text(node.value)!r}); quote the value or fix it"
+                f"line {_line(event)}: {shorten_text(' '.join(str(problem).split()))} "
+                f"(in {shorten_text(event.value)!r}); quote the value or fix it"
             ) from None
 
-    @staticmethod
-    def _check_tag(node: yaml.Node, plain: str) -> None:
-        if node.tag != plain:
-            raise YamlError(
-                f"line {_line(node)}: the tag {shorten_text(node.tag)} is not supported in a "
-                "profile; remove it"
-            )
+
+def _check_tag(event: Any) -> None:
+    if event.tag not in _PLAIN_TAGS:
+        raise YamlError(
+            f"line {_line(event)}: the tag {shorten_text(event.tag)} is not supported in a "
+            "profile; remove it"
+        )
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
+def _too_many(path: FieldPath, start: Any, what: str) -> str:
+    where = f"`{dotted(path)}`" if path else "the profile"
+    return (
+        f"line {_line(start)}: {where} has more than {MAX_ENTRIES} {what}; a profile takes at "
+        f"most {MAX_ENTRIES} in one list or mapping"
+    )
+
+
+def _line(event: Any) -> int:
+    return int(event.start_mark.line) + 1
 
 
 def describe_error(exc: yaml.MarkedYAMLError, text: str) -> str:
