@@ -63,10 +63,10 @@ def channel_problem(
 def _bad_character(value: str) -> str | None:
     if any(c.isspace() for c in value):
         close = difflib.get_close_matches(re.sub(r"\s+", "-", value.strip()), WELL_KNOWN, n=1)
-        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        hint = f"; did you mean `{close[0]}`?" if close else ""
         return (
-            "holds a space or line break; a channel name or URL has none (write %20 in a URL)"
-            + hint
+            "holds a space or line break, which a channel name or URL cannot (in a URL, "
+            f"write a space as %20){hint}"
         )
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         return "holds a control character; remove it"

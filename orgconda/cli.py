@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import __version__, builder, platforms, render
-from .channels import check_channel_flags
-from .errors import OrgcondaError, UsageError
+from .channels import channel_flag_problems
+from .errors import OrgcondaError, ProfileError, UsageError
 from .plan import plan_build
 from .profile import Profile, load_profile
 from .render import RenderOptions
@@ -179,9 +179,17 @@ def _render(
 
 
 def _load(args: argparse.Namespace) -> Profile:
-    """The profile with --set applied; --channel values checked; notes printed."""
-    profile = load_profile(args.profile, args.set)
-    check_channel_flags(args.channel)
+    """The profile with --set applied and the --channel values checked, every problem of
+    both reported at once (exit 2); the profile's notes printed."""
+    flag_problems = channel_flag_problems(args.channel)
+    try:
+        profile = load_profile(args.profile, args.set)
+    except ProfileError as exc:
+        if flag_problems:
+            raise UsageError("\n".join([str(exc), *flag_problems])) from None
+        raise
+    if flag_problems:
+        raise UsageError("\n".join(flag_problems))
     for note in profile.notes:
         _say(f"note: {note}")
     return profile

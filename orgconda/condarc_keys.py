@@ -69,7 +69,7 @@ def repo_keys() -> CondaKeys:
         for alias in aliases:
             canonical[alias] = name
     return CondaKeys(
-        source=f"conda {data['conda_version']} (orgconda/data/condarc_keys.json)",
+        source=f"conda {data['conda_version']}, as listed in orgconda/data/condarc_keys.json",
         parameters=frozenset(canonical),
         plugin_parameters=frozenset(data["plugin_parameters"]),
         canonical=canonical,
@@ -174,17 +174,26 @@ def extra_key_problems(
             other.plugin_parameters if is_plugin else other.parameters
         ):
             continue
-        out.append(Problem(path, _unknown_message(key, known, is_plugin, keys, other)))
+        out.append(Problem(path, _unknown_message(key, known, is_plugin, typed, keys, other)))
     return out
 
 
 def _unknown_message(
-    key: str, known: frozenset[str], is_plugin: bool, keys: CondaKeys, other: CondaKeys | None
+    key: str,
+    known: frozenset[str],
+    is_plugin: bool,
+    typed: frozenset[str],
+    keys: CondaKeys,
+    other: CondaKeys | None,
 ) -> str:
-    sources = keys.source + (f" or {other.source}" if other else "")
+    sources = keys.source + (f", nor {other.source}" if other else "")
     what = "a plugin setting" if is_plugin else "a setting"
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
-    hint = f"did you mean `{close[0]}`? " if close else ""
+    hint = ""
+    if close and close[0] in typed and not is_plugin:
+        hint = f"did you mean condarc.{close[0]} (it has its own field)? "
+    elif close:
+        hint = f"did you mean `{close[0]}`? "
     return (
         f"{shown(key)} is not {what} that conda reads ({sources}), and conda ignores unknown "
         f"keys silently; {hint}remove it or fix the name"

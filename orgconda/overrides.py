@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .problems import FieldPath, SetFlag, shorten_text
+from .problems import FieldPath, SetFlag, dotted, shorten_text
 from .yamlload import YamlError, parse_value
 
 _FIELD = re.compile(r"[^.\[\]=\s][^.\[\]=]*(?:\.[^.\[\]=]+|\[\d+\])*")
@@ -136,7 +136,4 @@ def _bool_as_int(value: Any, kinds: list[str]) -> bool:
 
 
 def _dotted(path: FieldPath) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return f"`{out}`" if out else ""
+    return f"`{dotted(path)}`" if path else ""

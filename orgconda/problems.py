@@ -74,9 +74,14 @@ def type_name(value: object) -> str:
 
 
 def dotted(path: Iterable[Any]) -> str:
+    """("specs", "extra", 0) -> ``specs.extra[0]`` (a very long key shortened)."""
     out = ""
     for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            key = str(p) if len(str(p)) <= SHOWN_CHARACTERS else str(p)[:SHOWN_CHARACTERS] + "..."
+            out += f".{key}" if out else key
     return out
 
 

@@ -142,6 +142,9 @@ def _explain(err: jsonschema.ValidationError) -> list[Problem]:
         return [Problem(path, "lists the same item twice; remove the duplicate")]
     if kind == "minLength":
         return [Problem(path, "must not be empty")]
+    if kind == "maxLength":
+        limit = schema.get("maxLength")
+        return [Problem(path, f"is {len(value)} characters long; the limit is {limit}")]
     if kind == "minimum":
         return [Problem(path, f"must be at least {schema.get('minimum')}, got {shown(value)}")]
     return [Problem(path, f"{shown(value)} is not allowed here ({kind})")]
@@ -234,14 +237,27 @@ def line_safety_problems(data: Any) -> list[Problem]:
         if why:
             label = f"the key {shown(text)} " if is_key else ""
             out.append(Problem(path, f"{label}{why}"))
-    company = (data.get("installer") or {}) if isinstance(data, dict) else {}
-    name = company.get("company") if isinstance(company, dict) else None
-    if isinstance(name, str) and name.lstrip().startswith("#"):
-        out.append(
-            Problem(
-                ("installer", "company"),
-                "starts with `#`: it begins a line of the installer's conclusion text, and "
-                "constructor drops lines starting with `#`; rewrite it",
-            )
-        )
+    installer = (data.get("installer") or {}) if isinstance(data, dict) else {}
+    company = installer.get("company") if isinstance(installer, dict) else None
+    if isinstance(company, str) and not any(p.path == ("installer", "company") for p in out):
+        why = _company_problem(company)
+        if why:
+            out.append(Problem(("installer", "company"), why))
     return out
+
+
+def _company_problem(company: str) -> str | None:
+    if company and not company.strip():
+        return "is blank; write the organization's name"
+    if company.lstrip().startswith("#"):
+        return (
+            "starts with `#`: it begins a line of the installer's conclusion text, and "
+            "constructor drops lines starting with `#`; rewrite it"
+        )
+    marker = next((m for m in ("{{", "{%", "{#") if m in company), None)
+    if marker:
+        return (
+            f"holds `{marker}`, which the configuration package's recipe would evaluate as "
+            "Jinja (the company is in its summary); remove it"
+        )
+    return None

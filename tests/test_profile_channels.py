@@ -104,3 +104,17 @@ def test_a_bad_channel_flag_exits_2_naming_the_flag(tmp_path: Path, value: str) 
     assert proc.stderr.startswith(f"error: --channel {value!r}: ")
     assert "profile" not in proc.stderr and "Traceback" not in proc.stderr
     assert not build.exists()
+
+
+def test_profile_and_flag_problems_are_reported_together(tmp_path: Path) -> None:
+    data = default_profile_data()
+    data["telemetry"]["org_token"] = "acme corp"
+    path = write_profile(tmp_path / "p", data)
+    build = tmp_path / "build"
+    proc = run_build_py(
+        "render", "--profile", str(path), "--build-dir", str(build), "--channel", "a b"
+    )
+    assert proc.returncode == 2
+    assert "`telemetry.org_token` (line " in proc.stderr
+    assert "--channel 'a b': holds a space" in proc.stderr
+    assert not build.exists()
