@@ -144,7 +144,8 @@ def _explain(err: jsonschema.ValidationError) -> list[Problem]:
         return [Problem(path, "must not be empty")]
     if kind == "maxLength":
         limit = schema.get("maxLength")
-        return [Problem(path, f"is {len(value)} characters long; the limit is {limit}")]
+        size = len(value) if isinstance(value, str) else "too many"
+        return [Problem(path, f"is {size} characters long; the limit is {limit}")]
     if kind == "minimum":
         return [Problem(path, f"must be at least {schema.get('minimum')}, got {shown(value)}")]
     return [Problem(path, f"{shown(value)} is not allowed here ({kind})")]
