@@ -150,10 +150,10 @@ def test_build_string_follows_the_content(tmp_path: Path) -> None:
 
 
 def test_recipe_refuses_values_conda_build_would_misread(tmp_path: Path) -> None:
-    profile = _profile(tmp_path, installer__company="Acme {{ evil }}")
+    # refused when the profile loads, at its field, before any recipe is rendered
     with pytest.raises(ProfileError) as info:
-        configpkg.render_recipe(profile, configpkg.describe(profile))
-    assert "'{{'" in str(info.value) and "installer.company" in str(info.value)
+        _profile(tmp_path, installer__company="Acme {{ evil }}")
+    assert "`{{`" in str(info.value) and "`installer.company` (line " in str(info.value)
 
 
 def test_meta_yaml_hazard_detector() -> None:
