@@ -1,7 +1,8 @@
 """`python build.py`: the command line. Only ``main`` prints errors and picks exit codes.
 
 Exit codes: 0 success; 1 verification failed; 2 bad profile or bad arguments;
-3 a required tool (constructor, conda, conda-build) is missing; 4 a build step failed.
+3 a required tool (constructor, or the installer runner for verify) is missing; 4 a build
+step failed.
 """
 
 from __future__ import annotations
@@ -9,19 +10,21 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from . import __version__, builder, platforms, render
+from . import __version__, execute, platforms, render
+from . import plan as plan_mod
 from .channels import channel_flag_problems
+from .configpkg.inspect import config_step, constructor_cache_dirs
 from .errors import OrgcondaError, ProfileError, UsageError
-from .plan import plan_build
 from .profile import Profile, load_profile
-from .render import RenderOptions
+from .resolve import RunOptions, resolve
 from .runner import INSTALL_HINTS, Runner
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ("build", "render", "verify", "matrix", "config-package")
+COMMANDS = ("build", "render", "verify", "matrix", "config-package", "lock", "diff")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -86,22 +89,49 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     b.add_argument("--dist-dir", type=Path, default=REPO / "dist", help="default: dist/")
     b.add_argument(
-        "--jobs", type=int, default=builder.default_jobs(), help="platforms built in parallel"
+        "--jobs", type=int, default=execute.default_jobs(), help="platforms built in parallel"
     )
-    b.add_argument("--dry-run", action="store_true", help="render and print the plan only")
+    b.add_argument(
+        "--installer-type",
+        action="append",
+        default=[],
+        choices=("sh", "pkg", "exe"),
+        help="only installers of this type (repeatable; default: the profile's types)",
+    )
+    b.add_argument(
+        "--locked",
+        action="store_true",
+        help="build each platform exactly from its lock (<profile dir>/locks/<subdir>.txt, "
+        "written by `lock`); refuse a lock the profile has changed since",
+    )
+    b.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not look the configuration package up in config_package.publish_channel",
+    )
+    b.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="render build/ and print the plan; run, download and publish nothing",
+    )
 
     r = sub.add_parser("render", help="write build/<subdir>/construct.yaml for each platform")
     _common(r)
     _render_args(r)
+    r.add_argument(
+        "--dry-run", action="store_true", help="render and check in memory; write nothing"
+    )
 
     # Each command's module is imported only when that command runs (or asks for --help),
     # so `render` starts fast and does not load the verifier.
     v = sub.add_parser("verify", help="install each installer silently and check its User-Agent")
     m = sub.add_parser("matrix", help="print the CI matrix for the profile as JSON")
     c = sub.add_parser("config-package", help="build only the org configuration package")
-    for p in (v, m, c):
+    lk = sub.add_parser("lock", help="solve each platform and write locks/<subdir>.txt")
+    df = sub.add_parser("diff", help="package changes between two builds or two lock sets")
+    for p in (v, m, c, lk):
         _common(p)
-    for p in (b, r, m, c):
+    for p in (b, r, m, c, lk):
         _set_arg(p)
     if command == "verify":
         from .harness import command as verify_command
@@ -112,9 +142,17 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
 
         matrix.add_arguments(m)
     elif command == "config-package":
-        from . import configpkg
+        from .configpkg import command as configpkg_command
 
-        configpkg.add_arguments(c)
+        configpkg_command.add_arguments(c)
+    elif command == "lock":
+        from . import lockcmd
+
+        lockcmd.add_arguments(lk)
+    elif command == "diff":
+        from . import diff
+
+        diff.add_arguments(df)
     return top
 
 
@@ -151,9 +189,17 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return matrix.run(args)
     if args.command == "config-package":
-        from . import configpkg
+        from .configpkg import command as configpkg_command
 
-        return configpkg.run(args)
+        return configpkg_command.run(args)
+    if args.command == "lock":
+        from . import lockcmd
+
+        return lockcmd.run(args)
+    if args.command == "diff":
+        from . import diff
+
+        return diff.run(args)
     raise UsageError(f"unknown command {args.command!r}; choose from {', '.join(COMMANDS)}")
 
 
@@ -161,21 +207,30 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _render(
-    profile: Profile,
-    subdirs: Sequence[str],
-    args: argparse.Namespace,
-    installer_types: Mapping[str, tuple[str, ...]] | None = None,
-    dist_dir: Path | None = None,
-) -> RenderOptions:
-    """Render (with the config package's inputs), write build/, report; the options used."""
-    from . import configpkg
+def _schema() -> tuple[Path | None, dict[str, Any] | None]:
+    path = render.find_construct_schema()
+    return path, (render.load_schema(path) if path else None)
 
-    options = RenderOptions(channels=tuple(args.channel), installer_types=installer_types or {})
-    options, extra = configpkg.render_inputs(profile, options, args.build_dir, dist_dir=dist_dir)
-    result = builder.render_to_disk(profile, subdirs, args.build_dir, options, extra)
-    _report_render(result, [args.build_dir / k for k in extra if k not in subdirs])
-    return options
+
+def _report_render(result: execute.RenderResult) -> None:
+    for r, d in zip(result.rendered, result.directories, strict=True):
+        types = ", ".join(f".{t}" for t in r.installer_types)
+        _say(f"rendered {_rel(d / 'construct.yaml')}  ({types}; {len(r.files)} files)")
+    if result.config_channel is not None:
+        _say(f"rendered {_rel(result.config_channel)}/  (the configuration package, indexed)")
+    if result.schema is None:
+        _say(
+            "note: constructor's construct.schema.json was not found (no constructor installed "
+            f"and {render.SCHEMA_ENV} unset), so the rendered files were checked for YAML and "
+            "selector hazards but not against the schema"
+        )
+    else:
+        _say(f"validated against {result.schema}")
+    _say(f"{len(result.rendered)} platform(s) in {result.seconds * 1000:.0f} ms")
+
+
+def _options(args: argparse.Namespace, **more: Any) -> RunOptions:
+    return RunOptions(build_dir=args.build_dir, channels=tuple(args.channel), **more)
 
 
 def _load(args: argparse.Namespace) -> Profile:
@@ -197,25 +252,16 @@ def _load(args: argparse.Namespace) -> Profile:
 
 def cmd_render(args: argparse.Namespace) -> int:
     profile = _load(args)
-    _render(profile, render.select_platforms(profile, args.platform), args)
+    resolved = resolve(profile, render.select_platforms(profile, args.platform), _options(args))
+    if args.dry_run:
+        path, schema = _schema()
+        rendered = render.render_platforms(resolved, schema)
+        for r in rendered:
+            _say(f"would write {_rel(args.build_dir / r.subdir / 'construct.yaml')}")
+        _say(f"{len(rendered)} platform(s) checked{f' against {path}' if path else ''}")
+        return 0
+    _report_render(execute.render_to_disk(resolved))
     return 0
-
-
-def _report_render(result: builder.RenderResult, other_dirs: Sequence[Path] = ()) -> None:
-    for r, d in zip(result.rendered, result.directories, strict=True):
-        types = ", ".join(f".{t}" for t in r.installer_types)
-        _say(f"rendered {_rel(d / 'construct.yaml')}  ({types}; {len(r.files)} files)")
-    for d in other_dirs:
-        _say(f"rendered {_rel(d)}/")
-    if result.schema is None:
-        _say(
-            "note: constructor's construct.schema.json was not found (no constructor installed "
-            f"and {render.SCHEMA_ENV} unset), so the rendered files were checked for YAML and "
-            "selector hazards but not against the schema"
-        )
-    else:
-        _say(f"validated against {result.schema}")
-    _say(f"{len(result.rendered)} platform(s) in {result.seconds * 1000:.0f} ms")
 
 
 def parse_conda_exes(values: Sequence[str]) -> dict[str, Path]:
@@ -236,6 +282,22 @@ def parse_conda_exes(values: Sequence[str]) -> dict[str, Path]:
     return out
 
 
+def _locks(profile: Profile, subdirs: Sequence[str], channels: tuple[str, ...]) -> dict[str, Any]:
+    """Every platform's lock, current for the profile (one error listing every problem)."""
+    from .lockcmd import current_lock
+    from .lockfile import LockError
+
+    locks, problems = {}, []
+    for subdir in subdirs:
+        try:
+            locks[subdir] = current_lock(profile, subdir, channels)
+        except LockError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise LockError("\n".join(problems))
+    return locks
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -243,52 +305,60 @@ def cmd_build(args: argparse.Namespace) -> int:
     subdirs = render.select_platforms(profile, args.platform)
     conda_exes = parse_conda_exes(args.conda_exe)
     host = platforms.host_subdir()
-    plan = plan_build(
+    dist = args.dist_dir
+    steps, skipped = plan_mod.installer_steps(
         profile,
         subdirs,
+        build_root=args.build_dir,
         host=host,
         conda_exes=conda_exes,
-        build_root=args.build_dir,
-        dist_root=args.dist_dir,
-        staging_root=args.dist_dir / builder.STAGING,
+        dist_root=dist,
+        staging_root=dist / execute.STAGING,
+        wanted_types=tuple(args.installer_type),
     )
-    from . import configpkg
-
-    runner = Runner()
-    # Render only the installer types this host builds (constructor has no flag to pick
-    # one type); platforms it cannot build at all are rendered in full, so build/ always
-    # holds every selected platform.
-    options = _render(profile, subdirs, args, plan.buildable_types, dist_dir=args.dist_dir)
+    # Render only the installer types this host builds (constructor has no flag to pick one
+    # type); platforms it cannot build at all are rendered in full.
+    types = {s.subdir: s.installer_types for s in steps}
+    locks = _locks(profile, subdirs, tuple(args.channel)) if args.locked else {}
+    resolved = resolve(profile, subdirs, _options(args, installer_types=types, locks=locks))
+    result = execute.render_to_disk(resolved)
+    _report_render(result)
+    config = config_step(
+        resolved,
+        dist,
+        cache_dirs=constructor_cache_dirs(),
+        check_published=not args.dry_run and not args.offline,
+    )
+    plan = plan_mod.Plan(
+        host=host,
+        render_dirs=(
+            *result.directories,
+            *((result.config_channel,) if result.config_channel else ()),
+        ),
+        config=config,
+        installers=steps,
+        skipped=skipped,
+        dist_root=dist,
+    )
     _say("")
-    package_step = configpkg.plan_line(profile, options, args.build_dir)
-    _say(plan.describe([package_step] if package_step else []))
+    _say(plan.describe())
     if args.dry_run:
         return 0
-    if not plan.steps:
+    if not plan.installers:
         raise UsageError(
             "this host can build none of the selected installers (see the plan above); "
             "use the CI workflow, or pass --conda-exe SUBDIR=PATH to cross-build .sh installers"
         )
+    runner = Runner()
     runner.which("constructor", INSTALL_HINTS["constructor"])
-    configpkg.build_before_installers(profile, options, args, runner)
 
-    def done(o: builder.StepOutcome) -> None:
+    def done(o: execute.StepOutcome) -> None:
         state = "failed" if o.error else f"done in {o.seconds:.1f} s"
         _say(f"{o.step.subdir}: constructor {state} (log: {_rel(o.step.log)})")
 
-    expect = render.expectations(profile)
-    expect = configpkg.adjust_expectations(profile, options, expect)
-    outcomes = builder.execute(
-        plan,
-        runner,
-        jobs=args.jobs,
-        dist_root=args.dist_dir,
-        expect=expect,
-        profile=profile,
-        on_done=done,
-    )
+    outcomes = execute.execute(plan, resolved, runner, jobs=args.jobs, on_done=done)
     _say("")
-    _say(builder.summary_table(outcomes, args.dist_dir))
+    _say(execute.summary_table(outcomes, dist))
     return 0
 
 

@@ -35,7 +35,7 @@ class UsageError(OrgcondaError):
 
 
 class MissingToolError(OrgcondaError):
-    """A required external program (constructor, conda, conda-build) is not installed."""
+    """A required external program (constructor, bash, cmd, installer) is not available."""
 
     exit_code = 3
 

@@ -1,17 +1,19 @@
-"""Render constructor inputs for each platform, then check what was rendered.
+"""Render each resolved platform into constructor's input, then check what was rendered.
 
 Pure: ``render_platforms`` returns the files of each ``build/<subdir>`` in memory (text, or
-the path of a file to copy), already parsed back, checked for constructor's selector hazard and
-validated against constructor's JSON schema. ``orgconda.stage`` writes them to disk.
+the path of a file to copy), already parsed back, checked for constructor's selector hazards and
+validated against constructor's JSON schema. A problem is reported against the profile value
+(or the command-line flag) that produced it, for every platform at once. ``orgconda.stage``
+writes the result to disk.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,37 +23,39 @@ import jsonschema
 import yaml
 
 from . import platforms
-from .errors import OrgcondaError, ProfileError, UsageError
-from .platforms import Platform
-from .profile import AAU_PACKAGE, CERT_PACKAGES, Profile
+from .errors import ProfileError, UsageError
+from .profile import Profile
+from .resolve import Resolved, ResolvedPlatform
+from .yamltext import RenderError, yaml_scalar, yaml_value
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "construct"
-HOOKS_DIR = REPO / "post_install"
-CA_PREFIX_DIR = "etc/orgconda"
 SCHEMA_ENV = "ORGCONDA_CONSTRUCT_SCHEMA"
+ENVIRONMENT_FILE = "environment.txt"  # build/<subdir>/environment.txt with --locked
 
-
-class RenderError(OrgcondaError):
-    """A rendered file failed its own checks (a bug in a template, or an unsafe value)."""
-
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """Per-run choices that are not part of the profile."""
-
-    channels: tuple[str, ...] = ()  # --channel: replaces the profile's channels for this build
-    installer_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # per subdir
-    hooks_dir: Path = HOOKS_DIR
-    extra_channels: tuple[str, ...] = ()  # prepended (e.g. the local config-package channel)
-    extra_channels_remap: tuple[tuple[str, str], ...] = ()  # (src, dest), before the profile's
-    extra_specs: tuple[str, ...] = ()
-    # False when a config package carries the org settings: construct.yaml then gets no
-    # `condarc:` and no bundled CA certificate (the package ships both), because a
-    # <prefix>/.condarc would win `#!final` contests against the package's file and outlive it.
-    org_settings_in_condarc: bool = True
+# construct.yaml key -> the profile field (or flag) that fills it, for problem reports.
+ORIGINS: dict[str, tuple[str, ...]] = {
+    "name": ("installer", "name"),
+    "version": ("installer", "version"),
+    "company": ("installer", "company"),
+    "installer_type": ("installer_types",),
+    "channels": ("channels",),
+    "channels_remap": ("channels_remap",),
+    "specs": ("specs",),
+    "license_file": ("installer", "license_file"),
+    "default_prefix": ("installer", "default_prefix"),
+    "default_prefix_all_users": ("installer", "default_prefix_all_users"),
+    "condarc": ("condarc",),
+    "keep_pkgs": ("installer", "keep_pkgs"),
+    "initialize_conda": ("installer", "initialize_conda"),
+    "script_env_variables": ("telemetry",),
+    "post_install_desc": ("installer", "company"),
+    "conclusion_text": ("installer", "company"),
+    "signing_identity_name": ("signing", "signing_identity_name"),
+    "notarization_identity_name": ("signing", "notarization_identity_name"),
+    "windows_signing_tool": ("signing", "windows_signing_tool"),
+    "signing_certificate": ("signing", "signing_certificate"),
+}
 
 
 @dataclass(frozen=True)
@@ -68,55 +72,6 @@ class RenderedPlatform:
         return (t,) if isinstance(t, str) else tuple(t)
 
 
-# --- YAML filters -----------------------------------------------------------------------
-
-
-class _BlockDumper(yaml.SafeDumper):
-    """Block style everywhere, with list items indented under their key."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-def _dump(value: Any) -> str:
-    return yaml.dump(
-        value,
-        Dumper=_BlockDumper,
-        default_flow_style=False,
-        sort_keys=False,
-        allow_unicode=False,
-        width=10_000,
-    )
-
-
-def yaml_scalar(value: Any) -> str:
-    text = _dump(value)
-    text = text.removesuffix("\n...\n").removesuffix("\n")
-    if "\n" in text:
-        raise RenderError(f"value {value!r} does not fit on one line")
-    return text
-
-
-def yaml_value(value: Any, indent: int = 2) -> str:
-    """`` scalar`` for scalars, else a newline and the block, indented by ``indent``."""
-    if isinstance(value, (list, tuple, dict)):
-        if not value:
-            raise RenderError("empty lists/mappings are left out rather than rendered as [] or {}")
-        value = _plain(value)
-        block = _dump(value).rstrip("\n")
-        pad = " " * indent
-        return "\n" + "\n".join(pad + line if line else line for line in block.splitlines())
-    return " " + yaml_scalar(value)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 @cache
 def _env(template_dir: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -131,249 +86,177 @@ def _env(template_dir: str) -> jinja2.Environment:
     return env
 
 
-def _template(name: str) -> jinja2.Template:
-    return _env(str(TEMPLATES)).get_template(name)
-
-
-# --- condarc ----------------------------------------------------------------------------
-
-
-def condarc_settings(profile: Profile) -> dict[str, Any]:
-    """The org's own condarc keys, in the order they are written (no telemetry keys)."""
-    rc = profile.condarc
-    ssl_verify: bool | str = rc.ssl_verify
-    if rc.ca_certificate is not None:
-        # conda expands environment variables in ssl_verify, and sets CONDA_ROOT to its own
-        # prefix at start-up, so this finds the bundled certificate wherever the prefix is.
-        ssl_verify = "${CONDA_ROOT}/" + f"{CA_PREFIX_DIR}/{rc.ca_certificate.name}"
-    settings: dict[str, Any] = {
-        "channels": list(rc.channels),
-        "default_channels": list(rc.default_channels),
-        "channel_alias": rc.channel_alias,
-        "custom_channels": dict(rc.custom_channels),
-        "mirrored_channels": {k: list(v) for k, v in profile.mirrored_channels.items()},
-        "proxy_servers": dict(rc.proxy_servers),
-        "ssl_verify": ssl_verify,
-        "report_errors": rc.report_errors,
-    }
-    settings.update({k: v for k, v in rc.extra.items() if k != "aggressive_update_packages"})
-    return {k: v for k, v in settings.items() if v is not None and v != [] and v != {}}
-
-
-def aggressive_update_packages(profile: Profile, extra: Iterable[str] = ()) -> list[str]:
-    wanted = [AAU_PACKAGE, *CERT_PACKAGES, *extra]
-    wanted += list(profile.condarc.extra.get("aggressive_update_packages") or [])
-    return list(dict.fromkeys(wanted))
-
-
-def render_condarc(
-    profile: Profile, *, org_settings: bool = True, extra_aggressive: Iterable[str] = ()
-) -> str:
-    """The condarc text. ``#!final`` pins the telemetry value when the profile locks it."""
-    text = _template("condarc.yaml.j2").render(
-        settings=condarc_settings(profile) if org_settings else {},
-        telemetry_enabled=profile.telemetry.enabled,
-        locked=profile.telemetry.locked,
-        heartbeat=profile.telemetry.heartbeat,
-        aggressive_update_packages=aggressive_update_packages(profile, extra_aggressive),
-    )
-    return text.lstrip("\n").rstrip("\n") + "\n"
-
-
-# --- per platform -----------------------------------------------------------------------
-
-
-def hook_files(hooks_dir: Path, ext: str) -> list[Path]:
-    if not hooks_dir.is_dir():
-        return []
-    return sorted(p for p in hooks_dir.iterdir() if p.is_file() and p.suffix == f".{ext}")
-
-
-def _texts(profile: Profile) -> tuple[str, str]:
-    t = profile.telemetry
-    state = "on" if t.enabled else "off"
-    lock = (
-        f"{profile.company} has locked this setting, so it cannot be turned off."
-        if t.locked
-        else "You can turn it off with `conda config --set anaconda_anon_usage off`."
-    )
-    where = (
-        "the installation folder"
-        if t.token_scope == "prefix"
-        else "the system conda folder (/etc/conda, or C:\\ProgramData\\conda on Windows)"
-    )
-    desc = (
-        f"Write {profile.company}'s usage tokens (organization {t.org_token}, installer "
-        f"{t.installer_token}, and a random machine token) to {where}. conda sends them, "
-        "with random anonymous client, session and environment tokens, in its User-Agent."
-    )
-    if t.enabled:
-        body = (
-            f"Anonymous usage tokens are {state}: with every request, conda sends random client, "
-            f"session and environment tokens (anaconda-anon-usage) plus {profile.company}'s "
-            f"organization token ({t.org_token}), this installer's token ({t.installer_token}) "
-            f"and a random token for this machine. No names, host names or file paths are "
-            f"sent. {lock}"
-        )
-    else:
-        body = (
-            f"{profile.company} has turned anonymous usage tokens off: conda sends only the "
-            "anaconda-anon-usage version in its User-Agent."
-        )
-    conclusion = f"{profile.name} {profile.version} is installed\n{body}\n"
-    return desc, conclusion
-
-
-def installer_types_for(
-    profile: Profile, plat: Platform, options: RenderOptions
-) -> tuple[str, ...]:
-    if plat.subdir in options.installer_types:
-        return tuple(options.installer_types[plat.subdir])
-    return tuple(profile.installer_types[plat.os])
-
-
-def build_context(profile: Profile, plat: Platform, options: RenderOptions) -> dict[str, Any]:
-    """Everything the construct.yaml template needs for one platform (pure)."""
-    files: dict[str, str | Path] = {}
-    hooks = hook_files(options.hooks_dir, plat.hook_ext)
-    for hook in hooks:
-        files[hook.name] = hook
-    names = {h.name for h in hooks}
-    pre = f"pre_install.{plat.hook_ext}"
-    post = f"post_install.{plat.hook_ext}"
-    if post not in names:
-        # without the hook no installer, organization or machine token is ever written
-        raise RenderError(
-            f"{options.hooks_dir / post} is missing: {plat.subdir} installers need it to seed "
-            "the tokens (restore it from the repository)"
-        )
-
-    extra_files: list[Any] = []
-    if profile.condarc.ca_certificate is not None and options.org_settings_in_condarc:
-        ca = profile.condarc.ca_certificate
-        files[ca.name] = ca
-        extra_files.append({ca.name: f"{CA_PREFIX_DIR}/{ca.name}"})
-    license_name = None
-    if profile.license_file is not None:
-        license_name = profile.license_file.name
-        files[license_name] = profile.license_file
-
-    config_pkg = [s.split()[0] for s in options.extra_specs]
-    condarc = (
-        render_condarc(profile, extra_aggressive=config_pkg)
-        if options.org_settings_in_condarc
-        else None
-    )
-    desc, conclusion = _texts(profile)
-    types = installer_types_for(profile, plat, options)
-    signing = {}
-    if plat.os == "osx":
-        for key in ("signing_identity_name", "notarization_identity_name"):
-            if getattr(profile.signing, key):
-                signing[key] = getattr(profile.signing, key)
-    if plat.os == "win":
-        for key in ("windows_signing_tool", "signing_certificate"):
-            if getattr(profile.signing, key):
-                signing[key] = getattr(profile.signing, key)
+def context(resolved: Resolved, rp: ResolvedPlatform) -> dict[str, Any]:
+    """The construct.yaml template's values for one platform."""
+    profile = resolved.profile
+    types = rp.installer_types
+    hooks = set(rp.hooks)
+    pre, post = f"pre_install.{rp.plat.hook_ext}", f"post_install.{rp.plat.hook_ext}"
     return {
         "profile_path": _rel(profile.path),
-        "subdir": plat.subdir,
+        "subdir": rp.subdir,
         "name": profile.name,
         "version": profile.version,
         "company": profile.company,
         "installer_type": types[0] if len(types) == 1 else list(types),
-        "channels": list(
-            dict.fromkeys([*options.extra_channels, *(options.channels or profile.channels)])
-        ),
-        "channels_remap": [
-            {"src": s, "dest": d}
-            for s, d in (*options.extra_channels_remap, *profile.channels_remap)
-        ],
-        "specs": [*profile.specs, *options.extra_specs],
-        "license_file": license_name,
-        "extra_files": extra_files,
+        "channels": list(rp.channels),
+        "channels_remap": [{"src": s, "dest": d} for s, d in rp.channels_remap],
+        "specs": [] if rp.environment_file is not None else list(rp.specs),
+        "environment_file": ENVIRONMENT_FILE if rp.environment_file is not None else None,
+        "license_file": rp.license_file,
+        "extra_files": [{src: dest} for src, dest in rp.extra_files],
         "keep_pkgs": profile.keep_pkgs,
         "initialize_conda": profile.initialize_conda,
-        "default_prefix": profile.default_prefix if plat.os != "win" else None,
-        "default_prefix_all_users": profile.default_prefix_all_users if plat.os == "win" else None,
-        "condarc": condarc,
-        "pre_install": pre if pre in names else None,
-        "post_install": post if post in names else None,
-        "post_install_desc": desc if profile.hook_checkbox else None,
-        "script_env_variables": {
-            "ORGCONDA_INSTALLER_TOKEN": profile.telemetry.installer_token,
-            "ORGCONDA_ORG_TOKEN": profile.telemetry.org_token,
-            "ORGCONDA_TOKEN_SCOPE": profile.telemetry.token_scope,
-        },
-        "conclusion_text": conclusion,
-        "signing": signing,
-        "_files": files,
+        "default_prefix": profile.default_prefix if rp.plat.os != "win" else None,
+        "default_prefix_all_users": (
+            profile.default_prefix_all_users if rp.plat.os == "win" else None
+        ),
+        "condarc": rp.condarc,
+        "pre_install": pre if pre in hooks else None,
+        "post_install": post if post in hooks else None,
+        "post_install_desc": rp.post_install_desc,
+        "script_env_variables": dict(rp.script_env),
+        "conclusion_text": rp.conclusion_text,
+        "signing": dict(rp.signing),
     }
 
 
 def render_platform(
-    profile: Profile, subdir: str, options: RenderOptions, schema: Mapping[str, Any] | None
-) -> RenderedPlatform:
-    plat = platforms.get(subdir)
-    ctx = build_context(profile, plat, options)
-    files = dict(ctx.pop("_files"))
+    resolved: Resolved, rp: ResolvedPlatform, schema: Mapping[str, Any] | None
+) -> tuple[RenderedPlatform | None, list[str]]:
+    """The platform's files, or the problems (each naming the profile value behind it)."""
+    post = f"post_install.{rp.plat.hook_ext}"
+    if post not in rp.hooks:
+        # without the hook no installer, organization or machine token is ever written
+        raise RenderError(
+            f"{post} is missing: {rp.subdir} installers need it to seed the tokens "
+            "(restore post_install/ from the repository)"
+        )
     try:
-        text = _template("construct.yaml.j2").render(**ctx)
+        text = (
+            _env(str(TEMPLATES)).get_template("construct.yaml.j2").render(**context(resolved, rp))
+        )
     except jinja2.UndefinedError as exc:
-        raise RenderError(f"construct.yaml.j2 for {subdir}: {exc}") from exc
+        raise RenderError(f"construct.yaml.j2 for {rp.subdir}: {exc}") from exc
+    except RenderError as exc:
+        return None, [_problem(resolved, rp.subdir, None, str(exc), ())]
     text = text.lstrip("\n").rstrip("\n") + "\n"
-    data = check_construct_yaml(text, subdir, schema)
+    data, problems = check_construct_yaml(resolved, rp.subdir, text, schema)
+    if data is None or problems:
+        return None, problems
     condarc = data.get("condarc")
-    if isinstance(condarc, str) and profile.telemetry.locked and "#!final" not in condarc:
-        raise RenderError(f"{subdir}: the locked condarc lost its #!final marker")
+    if isinstance(condarc, str) and resolved.profile.telemetry.locked and "#!final" not in condarc:
+        raise RenderError(f"{rp.subdir}: the locked condarc lost its #!final marker")
+    files = dict(rp.files)
     files["construct.yaml"] = text
-    return RenderedPlatform(subdir=subdir, construct_yaml=text, files=files, data=data)
+    if rp.environment_file is not None:
+        files[ENVIRONMENT_FILE] = rp.environment_file
+    return RenderedPlatform(rp.subdir, text, files, data), []
 
 
-def selector_hazards(text: str) -> list[str]:
-    """Lines constructor's preprocessing would misread: a line ending in `]` is taken as a
-    selector, and a line starting with `#` is dropped even inside a block string."""
+def selector_hazards(text: str) -> list[tuple[int, str, str]]:
+    """(line number, line, why) for lines constructor's preprocessing would misread: a line
+    ending in `]` is taken as a selector, a line starting with `#` is dropped even inside a
+    block string."""
     out = []
     in_block = False
     for no, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.endswith("]"):
-            out.append(f"line {no} ends with `]` (read as a selector): {line!r}")
+            out.append((no, line, "ends with `]`, which constructor reads as a selector"))
         if in_block and stripped.startswith("#") and line.startswith(" "):
-            out.append(f"line {no} starts with `#` inside a block string (dropped): {line!r}")
+            out.append((no, line, "starts with `#` inside a block string (constructor drops it)"))
         if line and not line.startswith(" "):
             in_block = line.rstrip().endswith("|") or line.rstrip().endswith(">")
     return out
 
 
 def check_construct_yaml(
-    text: str, subdir: str, schema: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    problems = selector_hazards(text)
+    resolved: Resolved, subdir: str, text: str, schema: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, list[str]]:
+    problems = []
+    for no, line, why in selector_hazards(text):
+        key = _key_at(text, no)
+        problems.append(_problem(resolved, subdir, line, f"the rendered line {no} {why}", key))
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise RenderError(f"{subdir}/construct.yaml is not valid YAML: {exc}") from exc
+        return None, [*problems, _problem(resolved, subdir, None, f"not valid YAML: {exc}", ())]
     if not isinstance(data, dict):
         raise RenderError(f"{subdir}/construct.yaml did not render to a mapping")
     if schema is not None:
-        validator = jsonschema.Draft202012Validator(schema)
-        for err in validator.iter_errors(data):
+        for err in jsonschema.Draft202012Validator(schema).iter_errors(data):
             where = ".".join(str(p) for p in err.path) or "(top level)"
-            problems.append(f"constructor's schema rejects `{where}`: {err.message}")
-    if problems:
-        raise ProfileError(
-            f"build/{subdir}/construct.yaml (rendered)",
-            [*problems, "fix the profile value that produced it"],
-        )
-    return data
+            key = tuple(str(p) for p in err.path)[:1]
+            message = f"constructor's schema rejects `{where}`: {_short(err.message)}"
+            problems.append(_problem(resolved, subdir, None, message, key))
+    return data, problems
+
+
+def _key_at(text: str, line_no: int) -> tuple[str, ...]:
+    """The top-level construct.yaml key whose block holds line ``line_no``."""
+    key: tuple[str, ...] = ()
+    for no, line in enumerate(text.splitlines(), 1):
+        if line and not line.startswith((" ", "#")) and ":" in line:
+            key = (line.split(":", 1)[0],)
+        if no == line_no:
+            return key
+    return key
+
+
+def _problem(
+    resolved: Resolved, subdir: str, line: str | None, message: str, key: tuple[str, ...]
+) -> str:
+    """Name the profile value (or flag) behind a problem found in a rendered file."""
+    profile = resolved.profile
+    flag = None
+    flags = resolved.options.channels
+    if key[:1] == ("channels",) and flags and (line is None or any(c in line for c in flags)):
+        flag = "--channel"
+    field = _field_of(profile, line) if line else None
+    if field is None and key:
+        field = ORIGINS.get(key[0])
+    where = f"build/{subdir}/construct.yaml"
+    if flag:
+        return f"{flag}: {message} (in {where}); fix the flag's value"
+    if field is None:
+        return f"{message} (in {where}); fix the profile value that produced it"
+    from .configpkg.package import profile_problem
+
+    return profile_problem(profile, field, f"{message} (in {where}); change this value")
+
+
+def _field_of(profile: Profile, line: str) -> tuple[str, ...] | None:
+    """The profile field whose value appears in ``line`` (the longest such value)."""
+    best: tuple[int, tuple[str, ...]] | None = None
+    for path, value in _leaves(profile.raw, ()):
+        found = isinstance(value, str) and len(value) >= 2 and value.strip() in line
+        if found and (best is None or len(value) > best[0]):
+            best = (len(value), path)
+    return best[1] if best else None
+
+
+def _leaves(node: Any, path: tuple[Any, ...]) -> Iterable[tuple[tuple[str, ...], Any]]:
+    if isinstance(node, Mapping):
+        for k, v in node.items():
+            yield from _leaves(v, (*path, str(k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, node
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more)"
 
 
 # --- constructor's schema ---------------------------------------------------------------
 
 
 def find_construct_schema() -> Path | None:
-    """constructor's own schema: the installed package's, else $ORGCONDA_CONSTRUCT_SCHEMA."""
+    """constructor's own schema: the one of the constructor that will build (importable here,
+    else the one on PATH, in its own environment), else $ORGCONDA_CONSTRUCT_SCHEMA."""
     try:
         import importlib.util
 
@@ -384,12 +267,31 @@ def find_construct_schema() -> Path | None:
         candidate = Path(spec.origin).parent / "data" / "construct.schema.json"
         if candidate.is_file():
             return candidate
+    found = _schema_beside(shutil.which("constructor"))
+    if found is not None:
+        return found
     env = os.environ.get(SCHEMA_ENV)
     if env:
         path = Path(env)
         if not path.is_file():
             raise UsageError(f"{SCHEMA_ENV}={env} does not name a file")
         return path
+    return None
+
+
+def _schema_beside(executable: str | None) -> Path | None:
+    """The schema in the environment that holds a ``constructor`` executable
+    (``<env>/bin/constructor`` or ``<env>\\Scripts\\constructor.exe``)."""
+    if not executable:
+        return None
+    env = Path(executable).resolve().parent.parent
+    patterns = (
+        "lib/python3*/site-packages/constructor/data/construct.schema.json",
+        "Lib/site-packages/constructor/data/construct.schema.json",
+    )
+    for pattern in patterns:
+        for candidate in sorted(env.glob(pattern)):
+            return candidate
     return None
 
 
@@ -419,30 +321,19 @@ def select_platforms(profile: Profile, wanted: Sequence[str] = ()) -> tuple[str,
 
 
 def render_platforms(
-    profile: Profile,
-    subdirs: Sequence[str],
-    options: RenderOptions | None = None,
-    schema: Mapping[str, Any] | None = None,
+    resolved: Resolved, schema: Mapping[str, Any] | None = None
 ) -> list[RenderedPlatform]:
-    options = options or RenderOptions()
-    return [render_platform(profile, s, options, schema) for s in subdirs]
-
-
-def expectations(profile: Profile, condarc_text: str | None = None) -> dict[str, Any]:
-    """What a verifier should find after installing one of this profile's installers."""
-    text = condarc_text if condarc_text is not None else render_condarc(profile)
-    return {
-        "org_token": profile.telemetry.org_token,
-        "installer_token": profile.telemetry.installer_token,
-        "enabled": profile.telemetry.enabled,
-        "locked": profile.telemetry.locked,
-        "heartbeat": profile.telemetry.heartbeat,
-        "anaconda_anon_usage_spec": profile.aau_spec,
-        "token_scope": profile.telemetry.token_scope,
-        "condarc": yaml.safe_load(text),
-        "condarc_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "config_package": None,
-    }
+    """Every platform, or one ProfileError listing every problem of every platform."""
+    out: list[RenderedPlatform] = []
+    problems: list[str] = []
+    for rp in resolved.platforms:
+        rendered, found = render_platform(resolved, rp, schema)
+        problems += [p for p in found if p not in problems]
+        if rendered is not None:
+            out.append(rendered)
+    if problems:
+        raise ProfileError(_rel(resolved.profile.path), problems)
+    return out
 
 
 def _rel(path: Path) -> str:

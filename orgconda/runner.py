@@ -27,7 +27,6 @@ INSTALL_HINTS: dict[str, str] = {
         "(or `conda install -c conda-forge constructor conda-standalone`)"
     ),
     "conda": "install Miniconda/Miniforge, or run inside the environment from environment.yml",
-    "conda-build": "conda install -c conda-forge conda-build (it is in environment.yml)",
 }
 
 TAIL_LINES = 40

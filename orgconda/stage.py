@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 
-def write_tree(files: Mapping[str, str | Path], target: Path) -> None:
-    """Write ``files`` (text, or a Path to copy byte for byte) into the new dir ``target``."""
+def write_tree(files: Mapping[str, str | bytes | Path], target: Path) -> None:
+    """Write ``files`` (text, bytes, or a Path to copy byte for byte) into the new dir
+    ``target``."""
     target.mkdir(parents=True, exist_ok=False)
     for name, content in files.items():
         dest = target / name
@@ -23,6 +24,8 @@ def write_tree(files: Mapping[str, str | Path], target: Path) -> None:
         if isinstance(content, Path):
             shutil.copyfile(content, dest)
             shutil.copymode(content, dest)
+        elif isinstance(content, bytes):
+            dest.write_bytes(content)
         else:
             # newline="" keeps the text's own line endings (LF for construct.yaml).
             with open(dest, "w", encoding="utf-8", newline="") as fh:
@@ -43,7 +46,9 @@ def replace_dirs(pairs: Iterable[tuple[Path, Path]]) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def stage_platforms(trees: Mapping[str, Mapping[str, str | Path]], root: Path) -> list[Path]:
+def stage_platforms(
+    trees: Mapping[str, Mapping[str, str | bytes | Path]], root: Path
+) -> list[Path]:
     """Write ``{subdir: files}`` under ``root`` atomically; return the final directories."""
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".render-", dir=root))
@@ -59,11 +64,17 @@ def stage_platforms(trees: Mapping[str, Mapping[str, str | Path]], root: Path) -
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

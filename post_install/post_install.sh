@@ -5,139 +5,37 @@
 #   .installer_token  <- ORGCONDA_INSTALLER_TOKEN (script_env_variables)
 #   org_token         <- ORGCONDA_ORG_TOKEN       (script_env_variables)
 #   machine_token     <- ORGCONDA_MACHINE_TOKEN from the installing environment if set, else the
-#                        valid machine_token already there (reinstall / -u keeps the identity),
-#                        else 22 URL-safe base64 characters from /dev/urandom
+#                        valid machine_token already in the token directory (reinstall / -u
+#                        keeps the identity), else 22 URL-safe base64 characters from /dev/urandom
 # into $PREFIX (ORGCONDA_TOKEN_SCOPE=prefix, the default) or /etc/conda (system; the
 # ORGCONDA_SYSTEM_TOKEN_DIR variable replaces /etc/conda, for tests and unusual layouts).
 # An all-users install (running as uid 0 on a prefix owned by uid 0) also seeds
 # $PREFIX/etc/aau_token so the e/ token works for users who cannot write the prefix.
+# With a bundled CA certificate (ORGCONDA_CA_FILE=etc/orgconda/<file>, set by builds without
+# the configuration package) it writes $PREFIX/condarc.d/orgconda-ca.yml, which points conda's
+# ssl_verify at the file by its absolute path (conda refuses a path with variables in it).
 # Last it records what it did in $PREFIX/etc/orgconda/install.json (never the machine token).
 #
-# Every value is checked against ^[A-Za-z0-9_-]{1,36}$ before anything is written: a bad one
-# stops the hook with exit status 1 and a message naming the variable, and nothing is written.
-# Files are written to a temporary file in the target directory and renamed into place, mode
-# 0644. PKG installers run this as root even for a prefix in a user's home, so files created
-# under the prefix are given the prefix's owner.
+# Every value is checked before anything is written: a bad one stops the hook with exit status
+# 1 and a message naming the variable, and nothing is written. Files are written to a temporary
+# file in the target directory and renamed into place, mode 0644. PKG installers run this as
+# root even for a prefix in a user's home, so files created under the prefix are given the
+# prefix's owner.
 #
-# PKG installers pass this file through Jinja: it must never contain an opening brace directly
-# followed by another brace, a percent sign or a hash (tests/test_hooks_sh.py checks).
+# The checks shared with pre_install.sh are in lib/common.sh; the installer gets this file
+# with that one included (orgconda.hooks.staged_hooks).
+# shellcheck source-path=SCRIPTDIR
 
 set -u
 umask 022
 LC_ALL=C
 export LC_ALL
 
+# shellcheck disable=SC2034 # read by lib/common.sh
 HOOK=post_install
 
-# --- shared with pre_install.sh: begin (tests check that both copies are identical) ---
-RULE='^[A-Za-z0-9_-]{1,36}$ (1 to 36 characters from A-Z a-z 0-9 _ -)'
-ERRORS=0
-
-say() {
-    printf 'orgconda %s: %s\n' "$HOOK" "$*"
-}
-
-fail() {
-    printf 'orgconda %s: error: %s\n' "$HOOK" "$*" >&2
-    ERRORS=$((ERRORS + 1))
-}
-
-die() {
-    fail "$@"
-    exit 1
-}
-
-# Print what is wrong with a token value, or nothing when it is valid.
-token_problem() {
-    case $1 in
-        '') echo "is empty"; return ;;
-        *[!A-Za-z0-9_-]*) echo "contains characters outside A-Z a-z 0-9 _ -"; return ;;
-    esac
-    # Only ASCII is left here, so bytes are characters.
-    _n=$(printf '%s' "$1" | wc -c | tr -d ' ')
-    if [ "$_n" -gt 36 ]; then
-        echo "is $_n characters long; the limit is 36"
-    fi
-}
-
-# check_token NAME SET VALUE: the variable NAME (SET is non-empty when it is set) must hold a
-# valid token.
-check_token() {
-    if [ -z "$2" ]; then
-        fail "$1 is not set; it must match $RULE"
-        return
-    fi
-    _problem=$(token_problem "$3")
-    if [ -n "$_problem" ]; then
-        fail "$1 $_problem; it must match $RULE"
-    fi
-}
-
-# Sets SCOPE and TOKEN_DIR from ORGCONDA_TOKEN_SCOPE (unset or empty means prefix).
-resolve_scope() {
-    SCOPE=${ORGCONDA_TOKEN_SCOPE:-prefix}
-    case $SCOPE in
-        prefix) TOKEN_DIR=$PREFIX ;;
-        system)
-            TOKEN_DIR=${ORGCONDA_SYSTEM_TOKEN_DIR:-/etc/conda}
-            case $TOKEN_DIR in
-                /*) ;;
-                *) fail "ORGCONDA_SYSTEM_TOKEN_DIR must be an absolute path" ;;
-            esac
-            ;;
-        *)
-            fail "ORGCONDA_TOKEN_SCOPE must be 'prefix' or 'system'"
-            TOKEN_DIR=$PREFIX
-            ;;
-    esac
-}
-
-check_prefix() {
-    case ${PREFIX:-} in
-        /*) ;;
-        '') die "PREFIX is not set; this script is run by the installer, which sets it" ;;
-        *) die "PREFIX must be an absolute path" ;;
-    esac
-}
-
-# The nearest existing directory at or above $1.
-existing_ancestor() {
-    _d=$1
-    while [ ! -e "$_d" ]; do
-        _d=$(dirname "$_d")
-    done
-    printf '%s\n' "$_d"
-}
-
-# check_writable DIR WHAT [HINT]: DIR (or, if it does not exist yet, the directory it would be
-# created in) must be a writable directory.
-check_writable() {
-    _at=$(existing_ancestor "$1")
-    if [ ! -d "$_at" ]; then
-        fail "cannot write $2 to $1: $_at is not a directory${3:-}"
-    elif [ ! -w "$_at" ] || [ ! -x "$_at" ]; then
-        fail "cannot write $2 to $1: $_at is not writable by uid $(id -u) (read-only file system, immutable directory or missing permission)${3:-}"
-    fi
-}
-
-# Check every install-time input and the target directories; report all problems at once.
-check_inputs() {
-    check_prefix
-    check_token ORGCONDA_INSTALLER_TOKEN "${ORGCONDA_INSTALLER_TOKEN+set}" "${ORGCONDA_INSTALLER_TOKEN-}"
-    check_token ORGCONDA_ORG_TOKEN "${ORGCONDA_ORG_TOKEN+set}" "${ORGCONDA_ORG_TOKEN-}"
-    if [ -n "${ORGCONDA_MACHINE_TOKEN+set}" ]; then
-        check_token ORGCONDA_MACHINE_TOKEN set "$ORGCONDA_MACHINE_TOKEN"
-    fi
-    resolve_scope
-    if [ "$SCOPE" = system ]; then
-        check_writable "$TOKEN_DIR" "the system tokens" "; ORGCONDA_TOKEN_SCOPE=system needs admin rights: run the installer as root (for example with sudo), or use an installer built with token scope prefix"
-    fi
-    check_writable "$PREFIX" "the installation's tokens and record"
-    if [ "$ERRORS" -gt 0 ]; then
-        exit 1
-    fi
-}
-# --- shared with pre_install.sh: end ---
+# shellcheck source=lib/common.sh disable=SC1091 # followed when lib/common.sh is checked too
+. "$(dirname "$0")/lib/common.sh"
 
 # 22 characters of URL-safe base64 from 16 bytes of /dev/urandom (what anaconda-anon-usage
 # itself makes for its own tokens). od and awk instead of base64/head -c: both are POSIX.
@@ -198,7 +96,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-FILES_JSON=
 # write_file DIR NAME CONTENT NEWLINE(yes|no) OWNED(owned|system): atomic, mode 0644.
 write_file() {
     if [ -d "$1/$2" ]; then
@@ -216,18 +113,47 @@ write_file() {
     fi
     mv -f "$TMPFILE" "$1/$2" || die "cannot move $TMPFILE to $1/$2"
     TMPFILE=
-    if [ "$2" != install.json ]; then
-        FILES_JSON="$FILES_JSON${FILES_JSON:+, }$(json_str "$1/$2")"
-    fi
 }
 
+# The token files written, for the record.
+FILES_JSON=
+write_token_file() {
+    write_file "$@"
+    FILES_JSON="$FILES_JSON${FILES_JSON:+, }$(json_str "$1/$2")"
+}
+
+# A value for YAML's single quotes: each ' doubled.
+yaml_single_quoted() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"
+}
+
+# Every problem is reported before the hook stops: the inputs, then the bundled CA certificate,
+# which must be in the prefix now (the installer ships it) and whose absolute path must fit in
+# one YAML line.
 check_inputs
+if [ -n "$CA_FILE" ] && [ -z "$(ca_file_problem "$CA_FILE")" ]; then
+    case $PREFIX in
+        *[[:cntrl:]]*) fail "PREFIX contains a control character (a line end, a tab ...), so condarc.d/orgconda-ca.yml cannot name the CA certificate ORGCONDA_CA_FILE=$CA_FILE in it; install into a directory without one" ;;
+    esac
+    if [ ! -f "$PREFIX/$CA_FILE" ]; then
+        fail "ORGCONDA_CA_FILE names $PREFIX/$CA_FILE, which is not a file: the installer ships it as an extra file; rebuild the installer if it is missing"
+    elif [ ! -s "$PREFIX/$CA_FILE" ]; then
+        fail "ORGCONDA_CA_FILE names $PREFIX/$CA_FILE, which is empty: rebuild the installer with the CA certificate"
+    fi
+fi
+if [ "$ERRORS" -gt 0 ]; then
+    exit 1
+fi
 
 PREFIX=$(cd "$PREFIX" 2>/dev/null && pwd) || die "PREFIX $PREFIX is not a directory"
 TOKEN_FILES_OWNED=system
 if [ "$SCOPE" = prefix ]; then
     TOKEN_DIR=$PREFIX
     TOKEN_FILES_OWNED=owned
+fi
+CA_PATH=
+if [ -n "$CA_FILE" ]; then
+    CA_PATH=$PREFIX/$CA_FILE
 fi
 
 UID_NOW=$(id -u)
@@ -243,7 +169,8 @@ if [ "$UID_NOW" = 0 ] && [ "${PREFIX_IDS%%:*}" = 0 ]; then
     ALL_USERS=true
 fi
 
-# The machine token: supplied, else kept, else generated. Decided before anything is written.
+# The machine token: supplied, else kept from the token directory (the system one for scope
+# system, never the prefix), else generated. Decided before anything is written.
 if [ -n "${ORGCONDA_MACHINE_TOKEN+set}" ]; then
     MACHINE_TOKEN=$ORGCONDA_MACHINE_TOKEN
     MACHINE_SOURCE=supplied
@@ -266,6 +193,7 @@ fi
 # All-users installs: seed the environment token (22+ URL-safe characters, no newline, as
 # anaconda-anon-usage writes it), keeping a valid one from an earlier install.
 ENV_TOKEN=
+ENV_SOURCE=
 if [ "$ALL_USERS" = true ]; then
     if [ -f "$PREFIX/etc/aau_token" ]; then
         ENV_TOKEN=$(first_value "$PREFIX/etc/aau_token")
@@ -276,38 +204,59 @@ if [ "$ALL_USERS" = true ]; then
     if [ -n "$ENV_TOKEN" ] && [ "$(printf '%s' "$ENV_TOKEN" | wc -c | tr -d ' ')" -lt 22 ]; then
         ENV_TOKEN=
     fi
+    ENV_SOURCE=kept
     if [ -z "$ENV_TOKEN" ]; then
         ENV_TOKEN=$(gen_token22) || die "cannot read 16 random bytes from /dev/urandom"
+        ENV_SOURCE=generated
     fi
 fi
 
 # Write.
 make_dir "$TOKEN_DIR" "$TOKEN_FILES_OWNED"
-write_file "$TOKEN_DIR" .installer_token "$ORGCONDA_INSTALLER_TOKEN" yes "$TOKEN_FILES_OWNED"
-write_file "$TOKEN_DIR" org_token "$ORGCONDA_ORG_TOKEN" yes "$TOKEN_FILES_OWNED"
-write_file "$TOKEN_DIR" machine_token "$MACHINE_TOKEN" yes "$TOKEN_FILES_OWNED"
+write_token_file "$TOKEN_DIR" .installer_token "$ORGCONDA_INSTALLER_TOKEN" yes "$TOKEN_FILES_OWNED"
+write_token_file "$TOKEN_DIR" org_token "$ORGCONDA_ORG_TOKEN" yes "$TOKEN_FILES_OWNED"
+write_token_file "$TOKEN_DIR" machine_token "$MACHINE_TOKEN" yes "$TOKEN_FILES_OWNED"
 ENV_SEEDED=false
 if [ -n "$ENV_TOKEN" ]; then
     make_dir "$PREFIX/etc" owned
-    write_file "$PREFIX/etc" aau_token "$ENV_TOKEN" no owned
+    write_token_file "$PREFIX/etc" aau_token "$ENV_TOKEN" no owned
     ENV_SEEDED=true
+fi
+
+CA_YML=$PREFIX/condarc.d/orgconda-ca.yml
+CA_JSON=null
+CA_NOTE=
+if [ -n "$CA_PATH" ]; then
+    make_dir "$PREFIX/condarc.d" owned
+    write_file "$PREFIX/condarc.d" orgconda-ca.yml "ssl_verify: $(yaml_single_quoted "$CA_PATH")" yes owned
+    CA_JSON=$(json_str "$CA_PATH")
+    CA_NOTE="wrote $CA_YML: ssl_verify is $CA_PATH"
+elif [ -f "$CA_YML" ]; then
+    # An earlier installer bundled a CA certificate and this one does not: its setting goes.
+    rm -f "$CA_YML" || die "cannot remove $CA_YML, left by an earlier install"
+    CA_NOTE="removed $CA_YML, left by an earlier install: this installer bundles no CA certificate"
 fi
 
 UNATTENDED=false
 if [ "${INSTALLER_UNATTENDED:-0}" = 1 ]; then
     UNATTENDED=true
 fi
-RECORD=$(printf '{\n  "format": 1,\n  "hook": "post_install",\n  "installer_name": %s,\n  "installer_version": %s,\n  "installer_platform": %s,\n  "installer_type": %s,\n  "scope": "%s",\n  "token_dir": %s,\n  "files": [%s],\n  "installer_token": "%s",\n  "org_token": "%s",\n  "machine_token_source": "%s",\n  "env_token_seeded": %s,\n  "all_users": %s,\n  "unattended": %s\n}' \
+RECORD=$(printf '{\n  "format": 1,\n  "hook": "post_install",\n  "installer_name": %s,\n  "installer_version": %s,\n  "installer_platform": %s,\n  "installer_type": %s,\n  "scope": "%s",\n  "token_dir": %s,\n  "files": [%s],\n  "installer_token": "%s",\n  "org_token": "%s",\n  "machine_token_source": "%s",\n  "env_token_seeded": %s,\n  "all_users": %s,\n  "unattended": %s,\n  "ca_certificate": %s\n}' \
     "$(json_str "${INSTALLER_NAME:-}")" "$(json_str "${INSTALLER_VER:-}")" \
     "$(json_str "${INSTALLER_PLAT:-}")" "$(json_str "${INSTALLER_TYPE:-}")" \
     "$SCOPE" "$(json_str "$TOKEN_DIR")" "$FILES_JSON" \
     "$ORGCONDA_INSTALLER_TOKEN" "$ORGCONDA_ORG_TOKEN" "$MACHINE_SOURCE" \
-    "$ENV_SEEDED" "$ALL_USERS" "$UNATTENDED")
+    "$ENV_SEEDED" "$ALL_USERS" "$UNATTENDED" "$CA_JSON")
 make_dir "$PREFIX/etc/orgconda" owned
 write_file "$PREFIX/etc/orgconda" install.json "$RECORD" yes owned
 
 say "wrote .installer_token, org_token and machine_token ($MACHINE_SOURCE) to $TOKEN_DIR (scope $SCOPE)"
-if [ "$ENV_SEEDED" = true ]; then
-    say "seeded $PREFIX/etc/aau_token (all-users install)"
+if [ "$ENV_SOURCE" = kept ]; then
+    say "kept the environment token in $PREFIX/etc/aau_token from an earlier install (all-users install)"
+elif [ "$ENV_SOURCE" = generated ]; then
+    say "seeded $PREFIX/etc/aau_token with a new environment token (all-users install)"
+fi
+if [ -n "$CA_NOTE" ]; then
+    say "$CA_NOTE"
 fi
 say "record: $PREFIX/etc/orgconda/install.json"

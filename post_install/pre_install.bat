@@ -4,223 +4,39 @@ rem
 rem Runs after the package cache is extracted and before anything is linked into the prefix,
 rem and only checks: the installer and organization tokens (script_env_variables), the optional
 rem ORGCONDA_MACHINE_TOKEN from the installing environment (each against ^[A-Za-z0-9_-]{1,36}$),
-rem ORGCONDA_TOKEN_SCOPE (prefix or system), and that the directories post_install.bat will
-rem write take new files (for scope system: ProgramData\conda, which needs admin rights; a probe
-rem file is created there and deleted). It writes nothing else.
+rem ORGCONDA_TOKEN_SCOPE (prefix or system), the form of ORGCONDA_CA_FILE (the bundled CA
+rem certificate arrives later, so only post_install.bat checks the file), and that the
+rem directories post_install.bat will write take new files (for scope system:
+rem ProgramData\conda, which needs admin rights; a probe file is created there and deleted).
+rem It writes nothing else.
 rem
 rem How constructor's NSIS installer runs this file and reacts to its exit code, and how values
 rem are read safely, is described at the top of post_install.bat. In short: exit 1 with an
-rem "::error::" line in the installer log on any problem. An interactive install then offers
-rem Abort; a silent (/S) one goes on, but post_install.bat checks the same inputs again, writes
-rem nothing and no install.json, so the install fails verification.
+rem "::error::" line in the installer log on any problem, and the install stops.
+rem
+rem The installer refuses a folder that is not empty (also in silent mode), so everything in
+rem PREFIX now was unpacked by this attempt, and a new attempt into the same folder is refused
+rem until it is removed. This hook cannot remove it itself (the installer holds files in it
+rem open and runs this script from it), so on a refusal it says how to retry.
+rem
+rem The checks shared with post_install.bat are in lib\common.bat; the installer gets this
+rem file with that one included (orgconda.hooks.staged_hooks).
 
 setlocal EnableExtensions DisableDelayedExpansion
 set "HOOK=pre_install"
 
-rem --- shared with pre_install.bat: begin (tests check that both copies are identical) ---
-set "TOKEN_CHARS=A B C D E F G H I J K L M N O P Q R S T U V W X Y Z a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 _ -"
-set "ERRORS=0"
-goto :shared_end
+rem orgconda-include lib\common.bat
 
-:token_error
-rem %1 = variable name, %2 = what is wrong with it.
-if "%2"=="unset" set "TE_PROBLEM=is not set or empty"
-if "%2"=="long" set "TE_PROBLEM=is longer than 36 characters"
-if "%2"=="chars" set "TE_PROBLEM=contains characters outside A-Z a-z 0-9 _ -"
->&2 echo ::error:: orgconda %HOOK%: %1 %TE_PROBLEM%; it must match ^^[A-Za-z0-9_-]{1,36}$ (1 to 36 characters from A-Z a-z 0-9 _ -)
-set /a ERRORS+=1
-exit /b 1
-
-:scan
-rem Reads the variable named %1 one character at a time, at most %2 characters. Allowed
-rem characters are the words of SCAN_CHARS (plus space when SCAN_SPACE is defined). Sets
-rem SCAN_VALUE (the value, each other character replaced by _), SCAN_LEN, SCAN_BAD (another
-rem character was seen) and SCAN_LONG (more than %2 characters). With SCAN_EXACT defined the
-rem result is compared with the raw value printed by set, which catches characters that cmd
-rem drops while expanding (a carriage return, for one). set writes to a temporary file that
-rem for /f reads back: a for /f over the command itself would start one more cmd.exe.
-set "SCAN_VALUE="
-set "SCAN_BAD="
-set "SCAN_LONG="
-set "SCAN_LEN=0"
-:scan_next
-set "SCAN_C="
-call set "SCAN_C=%%%1:~%SCAN_LEN%,1%%"
-if not defined SCAN_C goto :scan_end
-set "SCAN_C=%SCAN_C:"=?%"
-if %SCAN_LEN% GEQ %2 set "SCAN_LONG=1"
-if defined SCAN_LONG goto :scan_end
-set /a SCAN_LEN+=1
-set "SCAN_HIT="
-for %%a in (%SCAN_CHARS%) do if "%SCAN_C%"=="%%a" set "SCAN_HIT=1"
-if defined SCAN_SPACE if "%SCAN_C%"==" " set "SCAN_HIT=1"
-if not defined SCAN_HIT goto :scan_other
-set "SCAN_VALUE=%SCAN_VALUE%%SCAN_C%"
-goto :scan_next
-:scan_other
-set "SCAN_BAD=1"
-set "SCAN_VALUE=%SCAN_VALUE%_"
-goto :scan_next
-:scan_end
-if not defined SCAN_EXACT exit /b 0
-if defined SCAN_BAD exit /b 0
-if defined SCAN_LONG exit /b 0
-set "SCAN_TMP=%TEMP%\orgconda-scan-%RANDOM%%RANDOM%.tmp"
-if defined TEMP set %1 >"%SCAN_TMP%" 2>nul
-if not exist "%SCAN_TMP%" goto :scan_exact_spawn
-for /f "usebackq tokens=1,* delims==" %%A in ("%SCAN_TMP%") do if /I "%%A"=="%1" if not "%%B"=="%SCAN_VALUE%" set "SCAN_BAD=1"
-del /q "%SCAN_TMP%" >nul 2>&1
-exit /b 0
-:scan_exact_spawn
-for /f "tokens=1,* delims==" %%A in ('set %1') do if /I "%%A"=="%1" if not "%%B"=="%SCAN_VALUE%" set "SCAN_BAD=1"
-exit /b 0
-
-:check_token
-rem The variable named %1 must hold a valid token; its checked value goes to CHECKED_%1.
-set "CHECKED_%1="
-if not defined %1 goto :check_token_unset
-set "SCAN_CHARS=%TOKEN_CHARS%"
-set "SCAN_SPACE="
-set "SCAN_EXACT=1"
-call :scan %1 36
-set "SCAN_EXACT="
-if "%SCAN_LEN%"=="0" goto :check_token_unset
-if defined SCAN_LONG goto :check_token_long
-if defined SCAN_BAD goto :check_token_chars
-set "CHECKED_%1=%SCAN_VALUE%"
-exit /b 0
-:check_token_unset
-call :token_error %1 unset
-exit /b 1
-:check_token_long
-call :token_error %1 long
-exit /b 1
-:check_token_chars
-call :token_error %1 chars
-exit /b 1
-
-:check_path
-rem The variable named %1 must be an absolute Windows path without a double quote; its value
-rem goes to CHECKED_PATH.
-set "CHECKED_PATH="
-if not defined %1 goto :check_path_unset
-call set "CHECKED_PATH=%%%1:"=?%%"
-if not defined CHECKED_PATH goto :check_path_unset
-if not "%CHECKED_PATH:?=%"=="%CHECKED_PATH%" goto :check_path_bad
-if "%CHECKED_PATH:~1,2%"==":\" exit /b 0
-if "%CHECKED_PATH:~0,2%"=="\\" exit /b 0
-:check_path_bad
->&2 echo ::error:: orgconda %HOOK%: %1 must be an absolute path (like C:\dir) without double quotes
-set "CHECKED_PATH="
-set /a ERRORS+=1
-exit /b 1
-:check_path_unset
->&2 echo ::error:: orgconda %HOOK%: %1 is not set; this script is run by the installer, which sets it
-set /a ERRORS+=1
-exit /b 1
-
-:resolve_scope
-rem Sets SCOPE and TOKEN_DIR from ORGCONDA_TOKEN_SCOPE (unset or empty means prefix).
-set "SCOPE=prefix"
-set "TOKEN_DIR=%PREFIX%"
-if not defined ORGCONDA_TOKEN_SCOPE exit /b 0
-set "SCAN_CHARS=%TOKEN_CHARS%"
-set "SCAN_SPACE="
-set "SCAN_EXACT=1"
-call :scan ORGCONDA_TOKEN_SCOPE 6
-set "SCAN_EXACT="
-if defined SCAN_BAD goto :resolve_scope_bad
-if defined SCAN_LONG goto :resolve_scope_bad
-if "%SCAN_LEN%"=="0" exit /b 0
-if "%SCAN_VALUE%"=="prefix" exit /b 0
-if not "%SCAN_VALUE%"=="system" goto :resolve_scope_bad
-set "SCOPE=system"
-set "TOKEN_DIR=%ProgramData%\conda"
-if defined ORGCONDA_SYSTEM_TOKEN_DIR goto :resolve_scope_override
-if /I not "%ProgramData%"=="C:\ProgramData" echo ::warning:: orgconda %HOOK%: ProgramData is "%ProgramData%", but anaconda-anon-usage reads C:/ProgramData/conda; set ORGCONDA_SYSTEM_TOKEN_DIR=C:\ProgramData\conda to write there
-exit /b 0
-:resolve_scope_override
-call :check_path ORGCONDA_SYSTEM_TOKEN_DIR
-if errorlevel 1 exit /b 1
-set "TOKEN_DIR=%CHECKED_PATH%"
-exit /b 0
-:resolve_scope_bad
->&2 echo ::error:: orgconda %HOOK%: ORGCONDA_TOKEN_SCOPE must be 'prefix' or 'system'
-set /a ERRORS+=1
-exit /b 1
-
-:check_admin
-rem Exit 0 when this process runs elevated. fltmc needs admin rights (Sysnative is the 64-bit
-rem System32 as a 32-bit cmd.exe under the 32-bit NSIS installer sees it); then the High
-rem Mandatory Level group in whoami's list; then net session, which needs the Server service.
-set "CA_SYS=%SystemRoot%\System32"
-if exist "%SystemRoot%\Sysnative\fltmc.exe" set "CA_SYS=%SystemRoot%\Sysnative"
-"%CA_SYS%\fltmc.exe" >nul 2>&1
-if not errorlevel 1 exit /b 0
-"%SystemRoot%\System32\whoami.exe" /groups 2>nul | "%SystemRoot%\System32\find.exe" "S-1-16-12288" >nul 2>&1
-if not errorlevel 1 exit /b 0
-"%SystemRoot%\System32\net.exe" session >nul 2>&1
-if not errorlevel 1 exit /b 0
-exit /b 1
-
-:check_writable
-rem CW_DIR, or if it does not exist yet the nearest existing directory above it, must take a
-rem new file (a probe file is created and deleted). CW_WHAT names the files, CW_HINT is added.
-set "CW_AT=%CW_DIR%"
-:check_writable_up
-if exist "%CW_AT%\*" goto :check_writable_probe
-if exist "%CW_AT%" goto :check_writable_notdir
-set "CW_PREV=%CW_AT%"
-for %%P in ("%CW_AT%\..") do set "CW_AT=%%~fP"
-if "%CW_AT%"=="%CW_PREV%" goto :check_writable_notdir
-goto :check_writable_up
-:check_writable_probe
-set "CW_PROBE=%CW_AT%\.orgconda-write-test-%RANDOM%%RANDOM%.tmp"
-type nul >"%CW_PROBE%" 2>nul
-if not exist "%CW_PROBE%" goto :check_writable_denied
-del /q "%CW_PROBE%" >nul 2>&1
-exit /b 0
-:check_writable_notdir
->&2 echo ::error:: orgconda %HOOK%: cannot write %CW_WHAT% to "%CW_DIR%": "%CW_AT%" is not a directory%CW_HINT%
-set /a ERRORS+=1
-exit /b 1
-:check_writable_denied
->&2 echo ::error:: orgconda %HOOK%: cannot write %CW_WHAT% to "%CW_DIR%": "%CW_AT%" is not writable (read-only, or missing permission)%CW_HINT%
-set /a ERRORS+=1
-exit /b 1
-
-:check_inputs
-rem Checks every install-time input and the target directories, reporting all problems.
-call :check_path PREFIX
-if errorlevel 1 exit /b 1
-set "PREFIX=%CHECKED_PATH%"
-call :check_token ORGCONDA_INSTALLER_TOKEN
-call :check_token ORGCONDA_ORG_TOKEN
-if defined ORGCONDA_MACHINE_TOKEN call :check_token ORGCONDA_MACHINE_TOKEN
-call :resolve_scope
-if not "%SCOPE%"=="system" goto :check_inputs_prefix
-call :check_admin
-if not errorlevel 1 goto :check_inputs_system_dir
->&2 echo ::error:: orgconda %HOOK%: ORGCONDA_TOKEN_SCOPE=system writes the tokens to "%TOKEN_DIR%", which needs admin rights: run the installer from an elevated prompt, for example with /InstallationType=AllUsers, or use an installer built with token scope prefix
-set /a ERRORS+=1
-:check_inputs_system_dir
-set "CW_DIR=%TOKEN_DIR%"
-set "CW_WHAT=the system tokens"
-set "CW_HINT=; ORGCONDA_TOKEN_SCOPE=system needs admin rights"
-call :check_writable
-:check_inputs_prefix
-set "CW_DIR=%PREFIX%"
-set "CW_WHAT=the installation's tokens and record"
-set "CW_HINT="
-call :check_writable
-if not "%ERRORS%"=="0" exit /b 1
-exit /b 0
-rem --- shared with pre_install.bat: end ---
-
-:shared_end
 call :check_inputs
-if errorlevel 1 exit /b 1
+if errorlevel 1 goto :refused
 set "MACHINE_NOTE=kept or generated by post_install"
 if defined ORGCONDA_MACHINE_TOKEN set "MACHINE_NOTE=supplied by ORGCONDA_MACHINE_TOKEN"
-echo orgconda %HOOK%: inputs OK: scope %SCOPE%, tokens go to "%TOKEN_DIR%", machine token %MACHINE_NOTE%
+set "CA_NOTE=no bundled CA certificate"
+if defined CA_FILE set "CA_NOTE=CA certificate %CA_FILE% (post_install checks the file)"
+echo orgconda %HOOK%: inputs OK: scope %SCOPE%, tokens go to "%TOKEN_DIR%", machine token %MACHINE_NOTE%, %CA_NOTE%
 exit /b 0
+
+:refused
+if not defined PREFIX_CHECKED exit /b 1
+>&2 echo ::error:: orgconda %HOOK%: no package was installed. "%PREFIX%" now holds only what this installer unpacked, and the installer refuses a folder that is not empty: remove it (rmdir /s /q "%PREFIX%") and run the installer again after fixing the problem above
+exit /b 1

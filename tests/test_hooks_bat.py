@@ -1,10 +1,10 @@
-"""post_install/pre_install.bat and post_install.bat, run for real by cmd.exe under wine.
+"""pre_install.bat and post_install.bat as installers ship them, run for real by cmd.exe.
 
 Run as constructor's NSIS installer runs them: ``cmd /D /C <prefix>\\pkgs\\<hook>.bat`` with the
-installer's variables in the environment. wine maps the Unix root to drive Z:, so a Unix path
-``/x/y`` is ``Z:\\x\\y`` for the scripts. Wine has no working PowerShell or Windows Python, so a
-generated token can't come out here: those paths are tested for their error message, and a
-supplied or kept token everywhere else.
+installer's variables in the environment; on Windows by its own cmd.exe, elsewhere under wine,
+which maps the Unix root to drive Z:. Wine has no working PowerShell (its powershell.exe is a
+stub) and no Windows Python, so the tests that need a generated token skip there, saying so,
+and the refusal without a random source runs there instead.
 """
 
 from __future__ import annotations
@@ -12,109 +12,44 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 import pytest
 from conftest import require_tool
 from hooks_util import (
     BAD_VALUES,
-    HOOKS_DIR,
     INSTALLER_TOKEN,
     ORG_TOKEN,
+    WINE_POWERSHELL_REASON,
+    Cmd,
     check_record,
     check_refusal,
-    hook_vars,
     make_immutable,
     read_record,
-    shared_block,
     snapshot,
+    staged,
+    start_cmd,
+    token_line,
     undo_immutable,
 )
 
-PRE = HOOKS_DIR / "pre_install.bat"
-POST = HOOKS_DIR / "post_install.bat"
+PRE = staged("pre_install.bat")
+POST = staged("post_install.bat")
 MACHINE = "mdm-0001_asset-77"
 ENV_TOKEN = "q6z46wY4a0kRcfrvCdh7GA"
 
 
-def win(path: Path) -> str:
-    """The wine (drive Z:) name of an absolute Unix path."""
-    return str(PureWindowsPath("Z:\\", *path.parts[1:]))
-
-
-def run_captured(
-    argv: list[str], env: dict[str, str], timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run with stdout and stderr in files, not pipes: wine's background processes inherit the
-    handles, and a pipe would only reach its end when they exit, a minute later."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        done = subprocess.run(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            timeout=timeout,
-            check=False,
-        )
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(
-            argv,
-            done.returncode,
-            out.read().decode("utf-8", "replace"),
-            err.read().decode("utf-8", "replace"),
-        )
+@pytest.fixture(scope="session")
+def cmd() -> Iterator[Cmd]:
+    yield start_cmd()
 
 
 @pytest.fixture(scope="session")
-def wine() -> Iterator[dict[str, str]]:
-    """A started wine prefix, and the base environment for running cmd.exe in it."""
-    wine = require_tool("wine")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/root"),
-        "WINEDEBUG": "-all",
-        # wine decodes the Unix environment with the locale's charset: in the C locale a
-        # non-ASCII value would reach cmd.exe already turned into ASCII look-alikes.
-        "LANG": "C.UTF-8",
-    }
-    if "WINEPREFIX" in os.environ:
-        env["WINEPREFIX"] = os.environ["WINEPREFIX"]
-    # The first start creates the wine prefix (slow); keep its server up between the runs
-    # (it stops by itself 60 s after the last one).
-    server = shutil.which("wineserver")
-    if server:
-        subprocess.run(
-            [server, "-p60"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=60,
-            check=False,
-        )
-    started = run_captured([wine, "cmd", "/c", "echo", "ready"], env, timeout=300)
-    if "ready" not in started.stdout:
-        pytest.skip(f"wine cannot run cmd.exe here: {started.stdout}{started.stderr}")
-    env["WINE"] = wine
-    yield env
-
-
-def run_bat(
-    wine: dict[str, str], script: Path, prefix: Path, **overrides: str | None
-) -> subprocess.CompletedProcess[str]:
-    """Copy ``script`` to <prefix>\\pkgs (as NSIS does) and run it with ``cmd /D /C``."""
-    pkgs = prefix / "pkgs"
-    pkgs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(script, pkgs / script.name)
-    env = {k: v for k, v in wine.items() if k != "WINE"}
-    env.update(hook_vars(win(prefix), "EXE", **overrides))
-    result = run_captured([wine["WINE"], "cmd", "/D", "/C", win(pkgs / script.name)], env)
-    (pkgs / script.name).unlink()
-    return result
+def powershell(cmd: Cmd, tmp_path_factory: pytest.TempPathFactory) -> bool:
+    """Whether a working Windows PowerShell answers where the hook looks for it."""
+    return cmd.powershell_works(tmp_path_factory.mktemp("probe"))
 
 
 def just_me(path: Path) -> Path:
@@ -138,9 +73,9 @@ def check_token_file(path: Path, token: str, newline: bytes = b"\r\n") -> None:
 
 
 @pytest.mark.parametrize("name", ["prefix", "with space"])
-def test_post_install_writes_prefix_tokens(wine: dict[str, str], tmp_path: Path, name: str) -> None:
+def test_post_install_writes_prefix_tokens(cmd: Cmd, tmp_path: Path, name: str) -> None:
     prefix = just_me(tmp_path / name / "AcmeConda")
-    result = run_bat(wine, POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE)
+    result = cmd.run_hook(POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE)
     assert_ok(result)
     check_token_file(prefix / ".installer_token", INSTALLER_TOKEN)
     check_token_file(prefix / "org_token", ORG_TOKEN)
@@ -150,11 +85,11 @@ def test_post_install_writes_prefix_tokens(wine: dict[str, str], tmp_path: Path,
     record = read_record(prefix)
     check_record(record, MACHINE)
     assert record["scope"] == "prefix"
-    assert record["token_dir"] == win(prefix)
+    assert record["token_dir"] == cmd.path(prefix)
     assert record["files"] == [
-        win(prefix / ".installer_token"),
-        win(prefix / "org_token"),
-        win(prefix / "machine_token"),
+        cmd.path(prefix / ".installer_token"),
+        cmd.path(prefix / "org_token"),
+        cmd.path(prefix / "machine_token"),
     ]
     assert record["installer_type"] == "EXE"
     assert record["installer_name"] == "AcmeConda"
@@ -176,78 +111,111 @@ def test_post_install_writes_prefix_tokens(wine: dict[str, str], tmp_path: Path,
     }
 
 
-def test_reinstall_keeps_machine_token(wine: dict[str, str], tmp_path: Path) -> None:
+def test_reinstall_keeps_machine_token(cmd: Cmd, tmp_path: Path) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
     (prefix / "machine_token").write_bytes(b"\r\n  dev-42_X  \r\nsecond line\r\n")
-    result = run_bat(wine, POST, prefix, INSTALLER_UNATTENDED="0")
+    result = cmd.run_hook(POST, prefix, INSTALLER_UNATTENDED="0")
     assert_ok(result)
     check_token_file(prefix / "machine_token", "dev-42_X")
     record = read_record(prefix)
     assert record["machine_token_source"] == "kept"
     assert record["unattended"] is False
 
-    assert_ok(run_bat(wine, POST, prefix))
+    assert_ok(cmd.run_hook(POST, prefix))
     check_token_file(prefix / "machine_token", "dev-42_X")
     assert read_record(prefix)["machine_token_source"] == "kept"
 
 
-def test_supplied_machine_token_wins(wine: dict[str, str], tmp_path: Path) -> None:
+def test_supplied_machine_token_wins(cmd: Cmd, tmp_path: Path) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
     (prefix / "machine_token").write_bytes(b"old-identity\r\n")
-    assert_ok(run_bat(wine, POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE))
+    assert_ok(cmd.run_hook(POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE))
     check_token_file(prefix / "machine_token", MACHINE)
     assert read_record(prefix)["machine_token_source"] == "supplied"
 
 
-def test_generating_a_token_needs_a_csprng(wine: dict[str, str], tmp_path: Path) -> None:
-    """No supplied or valid existing machine token: PowerShell's RNG, else the prefix's Python."""
+def test_a_machine_token_is_generated_where_powershell_works(
+    cmd: Cmd, powershell: bool, tmp_path: Path
+) -> None:
+    """No supplied or valid existing machine token: 22 characters from PowerShell's CSPRNG."""
+    if not powershell:
+        pytest.skip(WINE_POWERSHELL_REASON)
     prefix = just_me(tmp_path / "AcmeConda")
     (prefix / "machine_token").write_bytes(b"two words\r\n")
+    result = cmd.run_hook(POST, prefix)
+    assert_ok(result)
+    token = token_line((prefix / "machine_token").read_bytes(), b"\r\n")
+    assert len(token) == 22
+    assert token not in result.stdout + result.stderr
+    record = read_record(prefix)
+    check_record(record, token)
+    assert record["machine_token_source"] == "generated"
+    assert_ok(cmd.run_hook(POST, prefix))  # a second run keeps it
+    assert (prefix / "machine_token").read_bytes() == token.encode() + b"\r\n"
+
+
+def test_an_env_token_is_generated_where_powershell_works(
+    cmd: Cmd, powershell: bool, tmp_path: Path
+) -> None:
+    if not powershell:
+        pytest.skip(WINE_POWERSHELL_REASON)
+    prefix = tmp_path / "AcmeConda"
+    (prefix / "pkgs").mkdir(parents=True)
+    result = cmd.run_hook(POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE)
+    assert_ok(result)
+    aau = prefix / "etc" / "aau_token"
+    token = token_line(aau.read_bytes(), b"")
+    assert len(token) == 22
+    assert read_record(prefix)["env_token_seeded"] is True
+    assert f'seeded "{cmd.path(aau)}" with a new environment token' in result.stdout
+
+
+@pytest.mark.parametrize("case", ["machine", "env"])
+def test_without_a_random_source_the_hook_refuses(
+    cmd: Cmd, powershell: bool, tmp_path: Path, case: str
+) -> None:
+    """No PowerShell and no Python in the prefix: no token from RANDOM, an error instead."""
+    if powershell:
+        pytest.skip("a working Windows PowerShell is here: the hook would generate the token")
+    overrides: dict[str, str | None] = {}
+    if case == "machine":
+        prefix = just_me(tmp_path / "AcmeConda")
+        (prefix / "machine_token").write_bytes(b"two words\r\n")
+    else:
+        prefix = tmp_path / "AcmeConda"  # All Users: no .nonadmin
+        (prefix / "pkgs").mkdir(parents=True)
+        overrides["ORGCONDA_MACHINE_TOKEN"] = MACHINE
+    assert not (prefix / "python.exe").exists()
     before = snapshot(tmp_path)
-    result = run_bat(wine, POST, prefix)
-    if result.returncode == 0:  # a wine with a working PowerShell
-        token = (prefix / "machine_token").read_bytes()
-        assert len(token) == 24 and token.endswith(b"\r\n")
-        assert read_record(prefix)["machine_token_source"] == "generated"
-        return
+    result = cmd.run_hook(POST, prefix, **overrides)
+    assert result.returncode == 1
     assert "cannot generate a random token" in result.stderr
-    assert "ORGCONDA_MACHINE_TOKEN" in result.stderr
+    assert "supply the machine token in ORGCONDA_MACHINE_TOKEN" in result.stderr
     assert snapshot(tmp_path) == before
 
 
-def test_all_users_install_seeds_env_token(wine: dict[str, str], tmp_path: Path) -> None:
-    """No .nonadmin: All Users. A valid etc\\aau_token is kept and rewritten without line end."""
+def test_all_users_install_keeps_a_valid_env_token(cmd: Cmd, tmp_path: Path) -> None:
+    """No .nonadmin: All Users. A valid etc\\aau_token is kept, rewritten without line end,
+    and the hook says it kept it (issue 17, item 7)."""
     prefix = tmp_path / "AcmeConda"
     (prefix / "etc").mkdir(parents=True)
-    (prefix / "etc" / "aau_token").write_bytes(ENV_TOKEN.encode() + b"\r\n")
-    assert_ok(run_bat(wine, POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE))
-    check_token_file(prefix / "etc" / "aau_token", ENV_TOKEN, newline=b"")
+    aau = prefix / "etc" / "aau_token"
+    aau.write_bytes(ENV_TOKEN.encode() + b"\r\n")
+    result = cmd.run_hook(POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE)
+    assert_ok(result)
+    check_token_file(aau, ENV_TOKEN, newline=b"")
     record = read_record(prefix)
     assert record["all_users"] is True
     assert record["env_token_seeded"] is True
-    assert record["files"][-1] == win(prefix / "etc" / "aau_token")
+    assert record["files"][-1] == cmd.path(aau)
+    kept = f'kept the environment token in "{cmd.path(aau)}" from an earlier install'
+    assert kept in result.stdout
+    assert "seeded" not in result.stdout
 
 
-def test_all_users_install_without_env_token_needs_a_csprng(
-    wine: dict[str, str], tmp_path: Path
-) -> None:
-    prefix = tmp_path / "AcmeConda"
-    (prefix / "pkgs").mkdir(parents=True)
-    before = snapshot(tmp_path)
-    result = run_bat(wine, POST, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE)
-    if result.returncode == 0:  # a wine with a working PowerShell
-        assert len((prefix / "etc" / "aau_token").read_bytes()) == 22
-        return
-    assert "cannot generate a random token" in result.stderr
-    assert snapshot(tmp_path) == before
-
-
-def test_record_metadata_is_reduced_to_safe_characters(
-    wine: dict[str, str], tmp_path: Path
-) -> None:
+def test_record_metadata_is_reduced_to_safe_characters(cmd: Cmd, tmp_path: Path) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
-    result = run_bat(
-        wine,
+    result = cmd.run_hook(
         POST,
         prefix,
         ORGCONDA_MACHINE_TOKEN=MACHINE,
@@ -260,15 +228,14 @@ def test_record_metadata_is_reduced_to_safe_characters(
     assert record["installer_version"] == "2026.11+b1"
 
 
-def test_system_scope_writes_to_the_system_directory(wine: dict[str, str], tmp_path: Path) -> None:
+def test_system_scope_writes_to_the_system_directory(cmd: Cmd, tmp_path: Path) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
     system = tmp_path / "ProgramData" / "conda"
-    result = run_bat(
-        wine,
+    result = cmd.run_hook(
         POST,
         prefix,
         ORGCONDA_TOKEN_SCOPE="system",
-        ORGCONDA_SYSTEM_TOKEN_DIR=win(system),
+        ORGCONDA_SYSTEM_TOKEN_DIR=cmd.path(system),
         ORGCONDA_MACHINE_TOKEN=MACHINE,
     )
     assert_ok(result)
@@ -278,28 +245,29 @@ def test_system_scope_writes_to_the_system_directory(wine: dict[str, str], tmp_p
     assert not (prefix / "org_token").exists()
     record = read_record(prefix)
     assert record["scope"] == "system"
-    assert record["token_dir"] == win(system)
+    assert record["token_dir"] == cmd.path(system)
 
 
-def test_system_scope_defaults_to_programdata(wine: dict[str, str], tmp_path: Path) -> None:
+def test_system_scope_defaults_to_programdata(cmd: Cmd, tmp_path: Path) -> None:
     """Without the override the tokens go to %ProgramData%\\conda (C:\\ProgramData\\conda)."""
-    winepath = require_tool("winepath")
-    env = {k: v for k, v in wine.items() if k != "WINE"}
-    found = subprocess.run(
-        [winepath, "-u", "C:\\ProgramData"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    system = Path(found.stdout.strip()) / "conda"
+    if cmd.native:
+        system = Path(os.environ.get("PROGRAMDATA", "C:\\ProgramData")) / "conda"
+    else:
+        found = subprocess.run(
+            [require_tool("winepath"), "-u", "C:\\ProgramData"],
+            env=cmd.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        system = Path(found.stdout.strip()) / "conda"
     if system.exists():
-        pytest.skip(f"{system} exists already in this wine prefix; not touching it")
+        pytest.skip(f"{system} exists already here; not touching it")
     prefix = just_me(tmp_path / "AcmeConda")
     try:
-        result = run_bat(
-            wine, POST, prefix, ORGCONDA_TOKEN_SCOPE="system", ORGCONDA_MACHINE_TOKEN=MACHINE
+        result = cmd.run_hook(
+            POST, prefix, ORGCONDA_TOKEN_SCOPE="system", ORGCONDA_MACHINE_TOKEN=MACHINE
         )
         assert_ok(result)
         check_token_file(system / "org_token", ORG_TOKEN)
@@ -308,9 +276,28 @@ def test_system_scope_defaults_to_programdata(wine: dict[str, str], tmp_path: Pa
         shutil.rmtree(system, ignore_errors=True)
 
 
-def test_empty_scope_means_prefix(wine: dict[str, str], tmp_path: Path) -> None:
+def test_system_scope_keeps_the_machine_token_of_the_system_directory(
+    cmd: Cmd, tmp_path: Path
+) -> None:
+    """A reinstall with scope system keeps the machine token found in the system folder, never
+    one in the prefix (issue 15): the two hold different valid tokens here."""
     prefix = just_me(tmp_path / "AcmeConda")
-    assert_ok(run_bat(wine, POST, prefix, ORGCONDA_TOKEN_SCOPE="", ORGCONDA_MACHINE_TOKEN=MACHINE))
+    system = tmp_path / "ProgramData" / "conda"
+    system.mkdir(parents=True)
+    (system / "machine_token").write_bytes(b"system-machine-1\r\n")
+    (prefix / "machine_token").write_bytes(b"prefix-machine-2\r\n")
+    result = cmd.run_hook(
+        POST, prefix, ORGCONDA_TOKEN_SCOPE="system", ORGCONDA_SYSTEM_TOKEN_DIR=cmd.path(system)
+    )
+    assert_ok(result)
+    check_token_file(system / "machine_token", "system-machine-1")
+    assert (prefix / "machine_token").read_bytes() == b"prefix-machine-2\r\n"  # not touched
+    assert read_record(prefix)["machine_token_source"] == "kept"
+
+
+def test_empty_scope_means_prefix(cmd: Cmd, tmp_path: Path) -> None:
+    prefix = just_me(tmp_path / "AcmeConda")
+    assert_ok(cmd.run_hook(POST, prefix, ORGCONDA_TOKEN_SCOPE="", ORGCONDA_MACHINE_TOKEN=MACHINE))
     assert read_record(prefix)["scope"] == "prefix"
 
 
@@ -327,7 +314,7 @@ CASES = [("ORGCONDA_ORG_TOKEN", label) for label in BAD_VALUES] + [
 
 @pytest.mark.parametrize("script", [PRE, POST], ids=["pre", "post"])
 def test_bad_values_are_refused_and_nothing_is_written(
-    wine: dict[str, str], tmp_path: Path, script: Path
+    cmd: Cmd, tmp_path: Path, script: Path
 ) -> None:
     cases = CASES if script == POST else CASES[: len(BAD_VALUES)]
 
@@ -337,7 +324,7 @@ def test_bad_values_are_refused_and_nothing_is_written(
         prefix = just_me(root / "AcmeConda")
         (prefix / "machine_token").write_bytes(b"keep-me\r\n")
         before = snapshot(root)
-        result = run_bat(wine, script, prefix, **{variable: BAD_VALUES[label]})
+        result = cmd.run_hook(script, prefix, **{variable: BAD_VALUES[label]})
         try:
             check_refusal(result, variable)
             assert snapshot(root) == before, "files changed"
@@ -352,12 +339,11 @@ def test_bad_values_are_refused_and_nothing_is_written(
 
 @pytest.mark.parametrize("script", [PRE, POST], ids=["pre", "post"])
 def test_missing_token_and_bad_scope_are_all_reported(
-    wine: dict[str, str], tmp_path: Path, script: Path
+    cmd: Cmd, tmp_path: Path, script: Path
 ) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
     before = snapshot(tmp_path)
-    result = run_bat(
-        wine,
+    result = cmd.run_hook(
         script,
         prefix,
         ORGCONDA_INSTALLER_TOKEN=None,
@@ -376,14 +362,12 @@ def test_missing_token_and_bad_scope_are_all_reported(
 
 
 @pytest.mark.parametrize("script", [PRE, POST], ids=["pre", "post"])
-def test_read_only_prefix_gives_a_clear_error(
-    wine: dict[str, str], tmp_path: Path, script: Path
-) -> None:
+def test_read_only_prefix_gives_a_clear_error(cmd: Cmd, tmp_path: Path, script: Path) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
     before = snapshot(tmp_path)
     make_immutable(prefix)
     try:
-        result = run_bat(wine, script, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE)
+        result = cmd.run_hook(script, prefix, ORGCONDA_MACHINE_TOKEN=MACHINE)
     finally:
         undo_immutable(prefix)
     assert result.returncode != 0
@@ -392,19 +376,16 @@ def test_read_only_prefix_gives_a_clear_error(
     assert snapshot(tmp_path) == before
 
 
-def test_system_directory_that_cannot_be_created_is_refused(
-    wine: dict[str, str], tmp_path: Path
-) -> None:
+def test_system_directory_that_cannot_be_created_is_refused(cmd: Cmd, tmp_path: Path) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     before = snapshot(tmp_path)
-    result = run_bat(
-        wine,
+    result = cmd.run_hook(
         PRE,
         prefix,
         ORGCONDA_TOKEN_SCOPE="system",
-        ORGCONDA_SYSTEM_TOKEN_DIR=win(blocker / "conda"),
+        ORGCONDA_SYSTEM_TOKEN_DIR=cmd.path(blocker / "conda"),
     )
     assert result.returncode != 0
     assert "is not a directory; ORGCONDA_TOKEN_SCOPE=system needs admin rights" in result.stderr
@@ -412,9 +393,9 @@ def test_system_directory_that_cannot_be_created_is_refused(
 
 
 @pytest.mark.parametrize("value", ["", "relative\\dir", 'C:\\a"b'])
-def test_bad_prefix_is_refused(wine: dict[str, str], tmp_path: Path, value: str) -> None:
+def test_bad_prefix_is_refused(cmd: Cmd, tmp_path: Path, value: str) -> None:
     prefix = just_me(tmp_path / "AcmeConda")
-    result = run_bat(wine, PRE, prefix, PREFIX=value)
+    result = cmd.run_hook(PRE, prefix, PREFIX=value)
     assert result.returncode != 0
     assert "::error:: orgconda pre_install: PREFIX" in result.stderr
 
@@ -424,16 +405,15 @@ def test_bad_prefix_is_refused(wine: dict[str, str], tmp_path: Path, value: str)
 
 @pytest.mark.parametrize("scope", ["prefix", "system"])
 def test_pre_install_accepts_good_input_and_writes_nothing(
-    wine: dict[str, str], tmp_path: Path, scope: str
+    cmd: Cmd, tmp_path: Path, scope: str
 ) -> None:
     prefix = just_me(tmp_path / "with space" / "AcmeConda")
     before = snapshot(tmp_path)
-    result = run_bat(
-        wine,
+    result = cmd.run_hook(
         PRE,
         prefix,
         ORGCONDA_TOKEN_SCOPE=scope,
-        ORGCONDA_SYSTEM_TOKEN_DIR=win(tmp_path / "ProgramData" / "conda"),
+        ORGCONDA_SYSTEM_TOKEN_DIR=cmd.path(tmp_path / "ProgramData" / "conda"),
         ORGCONDA_MACHINE_TOKEN=MACHINE,
     )
     assert_ok(result)
@@ -441,28 +421,15 @@ def test_pre_install_accepts_good_input_and_writes_nothing(
     assert snapshot(tmp_path) == before
 
 
-# --- the files themselves ---------------------------------------------------------------------
-
-
-def test_bat_files_are_crlf_ascii_without_bom() -> None:
-    for path in (PRE, POST):
-        data = path.read_bytes()
-        data.decode("ascii")
-        assert not data.startswith(b"\xef\xbb\xbf")
-        assert data.count(b"\n") == data.count(b"\r\n") > 0, f"{path}: not CRLF throughout"
-        assert data.startswith(b"@echo off\r\n")
-        assert b"setlocal EnableExtensions DisableDelayedExpansion\r\n" in data
-
-
-def test_bat_shared_blocks_are_identical() -> None:
-    begin = "rem --- shared with pre_install.bat: begin"
-    end = "rem --- shared with pre_install.bat: end"
-    assert shared_block(PRE.read_text(), begin, end) == shared_block(POST.read_text(), begin, end)
-
-
-def test_bat_never_uses_random_for_tokens() -> None:
-    """%RANDOM% only ever names temporary files."""
-    for path in (PRE, POST):
-        for line in path.read_text().splitlines():
-            if "%RANDOM%" in line:
-                assert ".tmp" in line or "probe" in line.lower(), line
+def test_a_refusal_says_how_to_retry(cmd: Cmd, tmp_path: Path) -> None:
+    """The installer refuses a folder that is not empty, and this one now holds what it
+    unpacked: the message says to remove it (issue 17, item 6)."""
+    prefix = just_me(tmp_path / "with space" / "AcmeConda")
+    before = snapshot(tmp_path)
+    result = cmd.run_hook(PRE, prefix, ORGCONDA_MACHINE_TOKEN="bad token")
+    assert result.returncode == 1
+    assert "ORGCONDA_MACHINE_TOKEN contains characters outside" in result.stderr
+    assert f'remove it (rmdir /s /q "{cmd.path(prefix)}") and run the installer again' in (
+        result.stderr
+    )
+    assert snapshot(tmp_path) == before

@@ -1,4 +1,5 @@
-"""post_install/pre_install.sh and post_install.sh, run for real by dash and bash."""
+"""pre_install.sh and post_install.sh as installers ship them, run for real by dash and bash:
+the token files, the record, who owns what, and refusals that write nothing."""
 
 from __future__ import annotations
 
@@ -12,31 +13,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, require_tool
+from conftest import require_tool
 from hooks_util import (
     BAD_VALUES,
-    HOOKS_DIR,
     INSTALLER_TOKEN,
     ORG_TOKEN,
-    RULE_TEXT,
     TOKEN_VARS,
+    assert_ok,
     check_record,
     check_refusal,
-    find_jinja_markers,
-    hook_vars,
     make_immutable,
     read_record,
+    run_sh,
     running_as_root,
-    shared_block,
     snapshot,
+    staged,
     token_line,
     undo_immutable,
 )
 
 from orgconda.tokens import TOKEN_RE
 
-PRE = HOOKS_DIR / "pre_install.sh"
-POST = HOOKS_DIR / "post_install.sh"
+PRE = staged("pre_install.sh")
+POST = staged("post_install.sh")
 NOBODY = 65534
 
 needs_root = pytest.mark.skipif(
@@ -49,44 +48,11 @@ def shell(request: pytest.FixtureRequest) -> str:
     return require_tool(request.param)
 
 
-@pytest.fixture(params=["prefix", "with space"])
+@pytest.fixture(params=["prefix", "with space", "O'Brien"])
 def prefix(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     path = tmp_path / request.param / "AcmeConda"
     path.mkdir(parents=True)
     return path
-
-
-def run_hook(
-    shell: str,
-    script: Path,
-    prefix: Path,
-    as_user: int | None = None,
-    **overrides: str | None,
-) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", **hook_vars(str(prefix), "SH", **overrides)}
-    argv = [shell, str(script)]
-    if as_user is not None:
-        env["HOME"] = "/"
-        argv = [
-            require_tool("setpriv"),
-            f"--reuid={as_user}",
-            f"--regid={as_user}",
-            "--clear-groups",
-            *argv,
-        ]
-    return subprocess.run(
-        argv,
-        env=env,
-        cwd=prefix if prefix.is_dir() else None,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def owner(path: Path) -> tuple[int, int]:
@@ -109,7 +75,7 @@ def open_tmp() -> Iterator[Path]:
 
 
 def test_post_install_writes_prefix_tokens(shell: str, prefix: Path) -> None:
-    result = run_hook(shell, POST, prefix)
+    result = run_sh(shell, POST, prefix)
     assert_ok(result)
 
     assert (prefix / ".installer_token").read_bytes() == f"{INSTALLER_TOKEN}\n".encode()
@@ -141,7 +107,8 @@ def test_post_install_writes_prefix_tokens(shell: str, prefix: Path) -> None:
 @needs_root
 def test_all_users_install_seeds_env_token(shell: str, prefix: Path) -> None:
     """Root on a root-owned prefix is an all-users install: etc/aau_token is seeded."""
-    assert_ok(run_hook(shell, POST, prefix))
+    first = run_sh(shell, POST, prefix)
+    assert_ok(first)
     aau = prefix / "etc" / "aau_token"
     data = aau.read_bytes()
     assert len(data) == 22 and TOKEN_RE.fullmatch(data.decode("ascii")), data
@@ -150,16 +117,21 @@ def test_all_users_install_seeds_env_token(shell: str, prefix: Path) -> None:
     assert record["all_users"] is True
     assert record["env_token_seeded"] is True
     assert record["files"][-1] == str(aau)
+    assert f"seeded {aau} with a new environment token" in first.stdout
+    assert "kept" not in first.stdout
 
-    # A reinstall keeps the environment token too.
-    assert_ok(run_hook(shell, POST, prefix))
+    # A reinstall (-u) keeps the environment token, and says so (issue 17, item 7).
+    again = run_sh(shell, POST, prefix)
+    assert_ok(again)
     assert aau.read_bytes() == data
+    assert f"kept the environment token in {aau} from an earlier install" in again.stdout
+    assert "seeded" not in again.stdout
 
 
 def test_reinstall_keeps_machine_token(shell: str, prefix: Path) -> None:
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     first = (prefix / "machine_token").read_bytes()
-    result = run_hook(shell, POST, prefix, INSTALLER_UNATTENDED="0")
+    result = run_sh(shell, POST, prefix, INSTALLER_UNATTENDED="0")
     assert_ok(result)
     assert (prefix / "machine_token").read_bytes() == first
     record = read_record(prefix)
@@ -170,7 +142,7 @@ def test_reinstall_keeps_machine_token(shell: str, prefix: Path) -> None:
 def test_existing_machine_token_is_kept_as_the_plugin_reads_it(shell: str, prefix: Path) -> None:
     """First non-blank line, blanks around it ignored (CRLF too): kept and rewritten exactly."""
     (prefix / "machine_token").write_bytes(b"\n  \t\r\n  dev-42_X \r\nsecond line\n")
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     assert (prefix / "machine_token").read_bytes() == b"dev-42_X\n"
     assert read_record(prefix)["machine_token_source"] == "kept"
 
@@ -180,14 +152,14 @@ def test_invalid_existing_machine_token_is_replaced(
     shell: str, prefix: Path, content: bytes
 ) -> None:
     (prefix / "machine_token").write_bytes(content)
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     token_line((prefix / "machine_token").read_bytes(), b"\n")
     assert read_record(prefix)["machine_token_source"] == "generated"
 
 
 def test_supplied_machine_token_wins(shell: str, prefix: Path) -> None:
     (prefix / "machine_token").write_bytes(b"old-identity\n")
-    result = run_hook(shell, POST, prefix, ORGCONDA_MACHINE_TOKEN="mdm-0001_asset-77")
+    result = run_sh(shell, POST, prefix, ORGCONDA_MACHINE_TOKEN="mdm-0001_asset-77")
     assert_ok(result)
     assert (prefix / "machine_token").read_bytes() == b"mdm-0001_asset-77\n"
     record = read_record(prefix)
@@ -199,14 +171,14 @@ def test_supplied_machine_token_wins(shell: str, prefix: Path) -> None:
 def test_36_character_tokens_are_accepted(shell: str, prefix: Path) -> None:
     longest = "A" * 18 + "z" * 10 + "0-_9" * 2
     assert len(longest) == 36
-    result = run_hook(shell, POST, prefix, ORGCONDA_ORG_TOKEN=longest)
+    result = run_sh(shell, POST, prefix, ORGCONDA_ORG_TOKEN=longest)
     assert_ok(result)
     assert (prefix / "org_token").read_bytes() == longest.encode() + b"\n"
 
 
 def test_record_escapes_metadata(shell: str, prefix: Path) -> None:
     name = 'Acme "Conda" C:\\path\ttab'
-    assert_ok(run_hook(shell, POST, prefix, INSTALLER_NAME=name, INSTALLER_TYPE="PKG"))
+    assert_ok(run_sh(shell, POST, prefix, INSTALLER_NAME=name, INSTALLER_TYPE="PKG"))
     record = read_record(prefix)
     assert record["installer_name"] == 'Acme "Conda" C:\\pathtab'  # control characters dropped
     assert record["installer_type"] == "PKG"
@@ -214,7 +186,7 @@ def test_record_escapes_metadata(shell: str, prefix: Path) -> None:
 
 def test_system_scope_writes_to_the_system_directory(shell: str, prefix: Path) -> None:
     system = prefix.parent / "etc" / "conda"  # does not exist yet: the hook creates it
-    result = run_hook(
+    result = run_sh(
         shell,
         POST,
         prefix,
@@ -238,8 +210,26 @@ def test_system_scope_writes_to_the_system_directory(shell: str, prefix: Path) -
     ]
 
 
+def test_system_scope_keeps_the_machine_token_of_the_system_directory(
+    shell: str, prefix: Path
+) -> None:
+    """A reinstall with scope system keeps the machine token found in the system directory,
+    never one in the prefix (issue 15): the two hold different valid tokens here."""
+    system = prefix.parent / "etc" / "conda"
+    system.mkdir(parents=True)
+    (system / "machine_token").write_bytes(b"system-machine-1\n")
+    (prefix / "machine_token").write_bytes(b"prefix-machine-2\n")
+    result = run_sh(
+        shell, POST, prefix, ORGCONDA_TOKEN_SCOPE="system", ORGCONDA_SYSTEM_TOKEN_DIR=str(system)
+    )
+    assert_ok(result)
+    assert (system / "machine_token").read_bytes() == b"system-machine-1\n"
+    assert (prefix / "machine_token").read_bytes() == b"prefix-machine-2\n"  # not touched
+    assert read_record(prefix)["machine_token_source"] == "kept"
+
+
 def test_empty_scope_means_prefix(shell: str, prefix: Path) -> None:
-    assert_ok(run_hook(shell, POST, prefix, ORGCONDA_TOKEN_SCOPE=""))
+    assert_ok(run_sh(shell, POST, prefix, ORGCONDA_TOKEN_SCOPE=""))
     assert read_record(prefix)["scope"] == "prefix"
     assert (prefix / "org_token").is_file()
 
@@ -257,7 +247,7 @@ def test_bad_value_is_refused_and_nothing_is_written(
     prefix.mkdir()
     (prefix / "machine_token").write_bytes(b"keep-me\n")
     before = snapshot(tmp_path)
-    result = run_hook(shell, script, prefix, **{variable: value})
+    result = run_sh(shell, script, prefix, **{variable: value})
     check_refusal(result, variable)
     assert snapshot(tmp_path) == before
 
@@ -266,7 +256,7 @@ def test_bad_value_is_refused_and_nothing_is_written(
 @pytest.mark.parametrize("variable", ["ORGCONDA_INSTALLER_TOKEN", "ORGCONDA_ORG_TOKEN"])
 def test_missing_token_is_refused(shell: str, tmp_path: Path, script: Path, variable: str) -> None:
     before = snapshot(tmp_path)
-    result = run_hook(shell, script, tmp_path, **{variable: None})
+    result = run_sh(shell, script, tmp_path, **{variable: None})
     check_refusal(result, variable)
     assert "is not set" in result.stderr
     assert snapshot(tmp_path) == before
@@ -276,14 +266,14 @@ def test_missing_token_is_refused(shell: str, tmp_path: Path, script: Path, vari
 @pytest.mark.parametrize("scope", ["System", "global", "prefix ", "$(x)"])
 def test_bad_scope_is_refused(shell: str, tmp_path: Path, script: Path, scope: str) -> None:
     before = snapshot(tmp_path)
-    result = run_hook(shell, script, tmp_path, ORGCONDA_TOKEN_SCOPE=scope)
+    result = run_sh(shell, script, tmp_path, ORGCONDA_TOKEN_SCOPE=scope)
     assert result.returncode != 0
     assert "ORGCONDA_TOKEN_SCOPE must be 'prefix' or 'system'" in result.stderr
     assert snapshot(tmp_path) == before
 
 
 def test_all_problems_are_reported_at_once(shell: str, tmp_path: Path) -> None:
-    result = run_hook(
+    result = run_sh(
         shell,
         PRE,
         tmp_path,
@@ -304,9 +294,9 @@ def test_all_problems_are_reported_at_once(shell: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("script", [PRE, POST], ids=["pre", "post"])
 def test_missing_or_relative_prefix_is_refused(shell: str, tmp_path: Path, script: Path) -> None:
-    result = run_hook(shell, script, tmp_path, PREFIX="")
+    result = run_sh(shell, script, tmp_path, PREFIX="")
     assert result.returncode != 0 and "PREFIX is not set" in result.stderr
-    result = run_hook(shell, script, tmp_path, PREFIX="relative/dir")
+    result = run_sh(shell, script, tmp_path, PREFIX="relative/dir")
     assert result.returncode != 0 and "PREFIX must be an absolute path" in result.stderr
 
 
@@ -318,7 +308,7 @@ def test_read_only_prefix_gives_a_clear_error(shell: str, tmp_path: Path, script
     before = snapshot(tmp_path)
     make_immutable(prefix)
     try:
-        result = run_hook(shell, script, prefix)
+        result = run_sh(shell, script, prefix)
     finally:
         undo_immutable(prefix)
     assert result.returncode != 0
@@ -335,7 +325,7 @@ def test_prefix_the_user_cannot_write_gives_a_clear_error(
     prefix = open_tmp / "AcmeConda"
     prefix.mkdir(mode=0o755)  # root's, so not writable by nobody
     before = snapshot(open_tmp)
-    result = run_hook(shell, script, prefix, as_user=NOBODY)
+    result = run_sh(shell, script, prefix, as_user=NOBODY)
     assert result.returncode != 0
     assert f"{prefix} is not writable by uid {NOBODY}" in result.stderr
     assert snapshot(open_tmp) == before
@@ -352,7 +342,7 @@ def test_system_scope_without_admin_rights_is_refused(
     system = open_tmp / "etc" / "conda"
     system.parent.mkdir()  # root's: a normal user cannot create conda/ in it
     before = snapshot(open_tmp)
-    result = run_hook(
+    result = run_sh(
         shell,
         script,
         prefix,
@@ -373,7 +363,7 @@ def test_system_scope_without_admin_rights_is_refused(
 def test_root_on_a_user_prefix_gives_files_the_prefix_owner(shell: str, prefix: Path) -> None:
     """PKG installers run hooks as root even for a prefix in the user's home."""
     os.chown(prefix, NOBODY, NOBODY)
-    assert_ok(run_hook(shell, POST, prefix))
+    assert_ok(run_sh(shell, POST, prefix))
     created = [
         prefix / ".installer_token",
         prefix / "org_token",
@@ -395,8 +385,8 @@ def test_unprivileged_user_install(shell: str, open_tmp: Path) -> None:
     prefix = open_tmp / "AcmeConda"
     prefix.mkdir()
     os.chown(prefix, NOBODY, NOBODY)
-    assert_ok(run_hook(shell, PRE, prefix, as_user=NOBODY))
-    assert_ok(run_hook(shell, POST, prefix, as_user=NOBODY))
+    assert_ok(run_sh(shell, PRE, prefix, as_user=NOBODY))
+    assert_ok(run_sh(shell, POST, prefix, as_user=NOBODY))
     assert owner(prefix / "machine_token") == (NOBODY, NOBODY)
     assert stat.S_IMODE((prefix / "machine_token").stat().st_mode) == 0o644
     record = read_record(prefix)
@@ -413,7 +403,7 @@ def test_pre_install_accepts_good_input_and_writes_nothing(
 ) -> None:
     system = prefix.parent / "etc" / "conda"
     before = snapshot(prefix.parent)
-    result = run_hook(
+    result = run_sh(
         shell,
         PRE,
         prefix,
@@ -427,7 +417,7 @@ def test_pre_install_accepts_good_input_and_writes_nothing(
 
 
 def test_pre_install_works_before_the_prefix_exists(shell: str, tmp_path: Path) -> None:
-    result = run_hook(shell, PRE, tmp_path / "not" / "yet")
+    result = run_sh(shell, PRE, tmp_path / "not" / "yet")
     assert_ok(result)
     assert list(tmp_path.iterdir()) == []
 
@@ -458,57 +448,3 @@ def test_1000_generated_machine_tokens_are_valid_and_distinct(shell: str) -> Non
     # 16 random bytes: every character but the last (which carries 2 bits) varies.
     assert len({t[0] for t in tokens}) > 40
     assert {t[-1] for t in tokens} <= set("AQgw")
-
-
-# --- the files themselves -------------------------------------------------------------------
-
-
-def test_hook_files_have_no_jinja_markers() -> None:
-    """PKG installers pass the hooks through Jinja: no brace-brace, brace-percent, brace-hash."""
-    files = sorted(p for p in HOOKS_DIR.iterdir() if p.is_file())
-    assert files, HOOKS_DIR
-    for path in files:
-        assert find_jinja_markers(path.read_text(encoding="ascii")) == [], path
-
-
-def test_sh_files_are_lf_ascii_posix_sh() -> None:
-    for path in (PRE, POST):
-        data = path.read_bytes()
-        assert b"\r" not in data, path
-        data.decode("ascii")
-        assert data.startswith(b"#!/bin/sh\n"), path
-        assert os.access(path, os.X_OK), f"{path} is not executable"
-
-
-def test_sh_shared_blocks_are_identical() -> None:
-    begin, end = "# --- shared with pre_install.sh: begin", "# --- shared with pre_install.sh: end"
-    assert shared_block(PRE.read_text(), begin, end) == shared_block(POST.read_text(), begin, end)
-
-
-def test_messages_state_the_rule() -> None:
-    assert RULE_TEXT in POST.read_text()
-
-
-def test_gitattributes_pins_line_endings() -> None:
-    lines = (REPO / ".gitattributes").read_text(encoding="utf-8").splitlines()
-    assert "*.sh text eol=lf" in lines
-    assert "*.bat text eol=crlf" in lines
-
-
-def test_shellcheck_every_sh_file_in_the_repo() -> None:
-    shellcheck = require_tool("shellcheck")
-    skip_dirs = {".git", ".venv", "venv", "build", "dist", "node_modules", ".ruff_cache"}
-    files = sorted(
-        p
-        for p in REPO.rglob("*.sh")
-        if p.is_file() and not skip_dirs.intersection(p.relative_to(REPO).parts)
-    )
-    assert PRE in files and POST in files
-    result = subprocess.run(
-        [shellcheck, "-s", "sh", *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -8,28 +8,33 @@ import pytest
 from conftest import DEFAULT_PROFILE
 
 from orgconda import platforms
-from orgconda.plan import plan_build
+from orgconda.plan import ConfigStep, Plan, installer_steps
 from orgconda.profile import load_profile
 
 PROFILE = load_profile(DEFAULT_PROFILE)
 
 
-def _plan(host: str | None, conda_exes: dict[str, Path] | None = None):  # type: ignore[no-untyped-def]
-    return plan_build(
+def _plan(
+    host: str | None, conda_exes: dict[str, Path] | None = None, wanted: tuple[str, ...] = ()
+) -> Plan:
+    steps, skipped = installer_steps(
         PROFILE,
         PROFILE.platforms,
+        build_root=Path("build"),
         host=host,
         conda_exes=conda_exes or {},
-        build_root=Path("build"),
         dist_root=Path("dist"),
         staging_root=Path("dist/.staging"),
+        wanted_types=wanted,
     )
+    config = ConfigStep("write", "new", "acme-corp-conda-config-2026.11-h0_0.conda")
+    return Plan(host, (Path("build/linux-64"),), config, steps, skipped, Path("dist"))
 
 
 def test_linux_host_builds_its_own_sh_and_explains_every_skip() -> None:
     plan = _plan("linux-64")
-    assert [(s.subdir, s.installer_types) for s in plan.steps] == [("linux-64", ("sh",))]
-    step = plan.steps[0]
+    assert [(s.subdir, s.installer_types) for s in plan.installers] == [("linux-64", ("sh",))]
+    step = plan.installers[0]
     assert step.argv == (
         "constructor",
         "build/linux-64",
@@ -53,25 +58,40 @@ def test_linux_host_builds_its_own_sh_and_explains_every_skip() -> None:
     assert "only be built on macOS" in reasons[("osx-arm64", "pkg")]
     assert "only be built on Windows" in reasons[("win-64", "exe")]
     text = plan.describe()
-    assert "build linux-64" in text and "skip  win-64" in text
+    lines = text.splitlines()
+    assert any(line.split()[:2] == ["build", "linux-64"] for line in lines)
+    assert any(line.split()[:2] == ["skip", "win-64"] for line in lines)
+    # every step in order: render, the config package, the installers, check, publish
+    order = [line.split()[0] for line in lines[1:] if line[:1] not in (" ", "")]
+    assert order[:3] == ["render", "config", "build"]
+    assert order[-3:] == ["check", "sbom", "publish"]
+
+
+def test_installer_type_flag_picks_types_and_says_why_others_are_skipped() -> None:
+    plan = _plan("osx-arm64", wanted=("pkg",))
+    assert [(s.subdir, s.installer_types) for s in plan.installers] == [("osx-arm64", ("pkg",))]
+    reasons = {(k.subdir, k.installer_type): k.reason for k in plan.skipped}
+    assert reasons[("osx-arm64", "sh")] == "not asked for (--installer-type)"
 
 
 def test_conda_exe_enables_cross_building_sh(tmp_path: Path) -> None:
     exe = tmp_path / "conda-osx-arm64.exe"
     plan = _plan("linux-64", {"osx-arm64": exe})
-    step = next(s for s in plan.steps if s.subdir == "osx-arm64")
+    step = next(s for s in plan.installers if s.subdir == "osx-arm64")
     assert step.installer_types == ("sh",)  # .pkg still needs macOS
     assert step.argv[-2:] == ("--conda-exe", str(exe))
 
 
 def test_macos_host_builds_sh_and_pkg_for_itself() -> None:
     plan = _plan("osx-arm64")
-    assert [(s.subdir, s.installer_types) for s in plan.steps] == [("osx-arm64", ("sh", "pkg"))]
+    assert [(s.subdir, s.installer_types) for s in plan.installers] == [
+        ("osx-arm64", ("sh", "pkg"))
+    ]
 
 
 def test_windows_host_builds_exe() -> None:
     plan = _plan("win-64")
-    assert [(s.subdir, s.installer_types) for s in plan.steps] == [("win-64", ("exe",))]
+    assert [(s.subdir, s.installer_types) for s in plan.installers] == [("win-64", ("exe",))]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from certs_util import ca_der, ca_pem, key_pem
+from certs_util import ca_der, ca_pem, private_key_pem
 from helpers import default_profile_data, run_build_py, write_profile
 
 from orgconda.certs import check_ca_bytes
@@ -44,7 +44,7 @@ def test_a_der_certificate_gets_the_conversion_command() -> None:
 
 
 def test_a_private_key_is_refused() -> None:
-    (problem,) = check_ca_bytes(key_pem() + ca_pem(), NOW).problems
+    (problem,) = check_ca_bytes(private_key_pem() + ca_pem(), NOW).problems
     assert "private key" in problem
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from certs_util import ca_der, ca_pem, key_pem
+from certs_util import ca_der, ca_pem, private_key_pem
 from conftest import DEFAULT_PROFILE, REPO
 from helpers import run_build_py
 
@@ -33,7 +33,7 @@ def _content(kind: str) -> bytes:
         "@empty": lambda: b"",
         "@expired": lambda: ca_pem(valid_from=now - timedelta(days=400), valid_days=30),
         "@future": lambda: ca_pem(valid_from=now + timedelta(days=30)),
-        "@key": lambda: key_pem() + ca_pem(),
+        "@key": lambda: private_key_pem() + ca_pem(),
     }
     return makers[kind]()
 
