@@ -16,7 +16,7 @@ from pathlib import Path
 PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 # The file lands at etc/orgconda/<name> and its name travels in ORGCONDA_CA_FILE, which the
 # install-time hooks check against this alphabet.
-FILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+FILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
 EXPIRY_WARNING_DAYS = 90
 
 
@@ -30,11 +30,10 @@ def check_ca_file(path: Path, shown_name: str, now: datetime | None = None) -> C
     """Read the CA file at ``path`` and check it (``shown_name`` is the profile's value)."""
     out = CaCheck()
     name = path.name
-    if not FILE_NAME.fullmatch(name) or name.startswith("."):
+    if not FILE_NAME.fullmatch(name) or ".." in name:
         out.problems.append(
-            f"the file name {name!r} must be 1-100 of A-Z a-z 0-9 . _ - (not starting with `.`): "
-            "it is installed as etc/orgconda/<name> and checked by the install-time hooks; "
-            "rename the file"
+            f"the file name {name!r} must be 1 to 128 of A-Z a-z 0-9 . _ - without `..`: it is "
+            "installed as etc/orgconda/<name>, which the install-time hooks check; rename the file"
         )
     try:
         data = path.read_bytes()
