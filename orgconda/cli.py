@@ -21,7 +21,7 @@ from .configpkg.inspect import config_step, constructor_cache_dirs
 from .errors import OrgcondaError, ProfileError, UsageError
 from .profile import Profile, load_profile
 from .resolve import RunOptions, resolve
-from .runner import INSTALL_HINTS, Runner
+from .runner import Runner
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = ("build", "render", "verify", "matrix", "config-package", "lock", "diff")
@@ -85,7 +85,8 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SUBDIR=PATH",
-        help="conda-standalone for a target platform (repeatable; needed to cross-build .sh)",
+        help="the conda-standalone for a target platform (repeatable; by default build fetches "
+        "the one each cross-built .sh target needs)",
     )
     b.add_argument("--dist-dir", type=Path, default=REPO / "dist", help="default: dist/")
     b.add_argument(
@@ -97,6 +98,12 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         default=[],
         choices=("sh", "pkg", "exe"),
         help="only installers of this type (repeatable; default: the profile's types)",
+    )
+    b.add_argument(
+        "--no-provision",
+        action="store_true",
+        help="when constructor is not on PATH, stop (exit 3) instead of provisioning a private "
+        "toolchain with py-rattler",
     )
     b.add_argument(
         "--locked",
@@ -129,10 +136,12 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     c = sub.add_parser("config-package", help="build only the org configuration package")
     lk = sub.add_parser("lock", help="solve each platform and write locks/<subdir>.txt")
     df = sub.add_parser("diff", help="package changes between two builds or two lock sets")
-    for p in (v, m, c, lk):
+    for p in (m, c, lk):
         _common(p)
     for p in (b, r, m, c, lk):
         _set_arg(p)
+    # verify reads what to expect from the manifest, not from a profile (issue 17)
+    v.add_argument("--debug", action="store_true", help="show tracebacks")
     if command == "verify":
         from .harness import command as verify_command
 
@@ -301,27 +310,49 @@ def _locks(profile: Profile, subdirs: Sequence[str], channels: tuple[str, ...]) 
 def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    from . import tools as tools_mod
+
     profile = _load(args)
     subdirs = render.select_platforms(profile, args.platform)
-    conda_exes = parse_conda_exes(args.conda_exe)
+    flags = parse_conda_exes(args.conda_exe)
     host = platforms.host_subdir()
     dist = args.dist_dir
+    runner = Runner()
+    wanted = tuple(args.installer_type)
+    sh = [s for s in tools_mod.sh_targets(profile.installer_types, subdirs)]
+    if wanted and "sh" not in wanted:
+        sh = []
+    tool_plan = tools_mod.plan_tools(
+        subdirs,
+        sh,
+        host=host,
+        channels=tuple(args.channel) or profile.channels,
+        flags=flags,
+        profile_constraint=getattr(profile, "specs_conda_standalone", None),
+        allow_provision=not args.no_provision,
+        offline=args.offline,
+        runner=runner,
+    )
     steps, skipped = plan_mod.installer_steps(
         profile,
         subdirs,
         build_root=args.build_dir,
         host=host,
-        conda_exes=conda_exes,
+        standalones=tool_plan.standalones,
         dist_root=dist,
         staging_root=dist / execute.STAGING,
-        wanted_types=tuple(args.installer_type),
+        wanted_types=wanted,
     )
     # Render only the installer types this host builds (constructor has no flag to pick one
     # type); platforms it cannot build at all are rendered in full.
-    types = {s.subdir: s.installer_types for s in steps}
-    locks = _locks(profile, subdirs, tuple(args.channel)) if args.locked else {}
-    resolved = resolve(profile, subdirs, _options(args, installer_types=types, locks=locks))
-    result = execute.render_to_disk(resolved)
+    options = _options(
+        args,
+        installer_types={s.subdir: s.installer_types for s in steps},
+        locks=_locks(profile, subdirs, tuple(args.channel)) if args.locked else {},
+        script_env={s: tool_plan.script_env(s) for s in subdirs if tool_plan.script_env(s)},
+    )
+    resolved = resolve(profile, subdirs, options)
+    result = execute.render_to_disk(resolved, constructor=tool_plan.constructor)
     _report_render(result)
     config = config_step(
         resolved,
@@ -339,6 +370,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         installers=steps,
         skipped=skipped,
         dist_root=dist,
+        tools=tuple(tool_plan.lines()),
     )
     _say("")
     _say(plan.describe())
@@ -347,16 +379,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not plan.installers:
         raise UsageError(
             "this host can build none of the selected installers (see the plan above); "
-            "use the CI workflow, or pass --conda-exe SUBDIR=PATH to cross-build .sh installers"
+            "use the CI workflow for .pkg (macOS) and .exe (Windows) installers"
         )
-    runner = Runner()
-    runner.which("constructor", INSTALL_HINTS["constructor"])
+    prepared = tools_mod.prepare_tools(tool_plan, runner, locked=args.locked)
 
     def done(o: execute.StepOutcome) -> None:
         state = "failed" if o.error else f"done in {o.seconds:.1f} s"
         _say(f"{o.step.subdir}: constructor {state} (log: {_rel(o.step.log)})")
 
-    outcomes = execute.execute(plan, resolved, runner, jobs=args.jobs, on_done=done)
+    outcomes = execute.execute(
+        plan, resolved, runner, jobs=args.jobs, prepared=prepared, on_done=done
+    )
     _say("")
     _say(execute.summary_table(outcomes, dist))
     return 0

@@ -27,6 +27,7 @@ from .plan import InstallerStep, Plan
 from .render import RenderedPlatform
 from .resolve import CONFIG_CHANNEL, CONFIG_DIR, Resolved
 from .runner import Runner
+from .tools import Prepared
 
 MANIFEST = "manifest.json"
 STAGING = ".staging"
@@ -45,11 +46,12 @@ class RenderResult:
     seconds: float
 
 
-def render_to_disk(resolved: Resolved) -> RenderResult:
+def render_to_disk(resolved: Resolved, constructor: Path | None = None) -> RenderResult:
     """Render and check every platform in memory, then write them all (or nothing):
-    ``build/<subdir>/`` and, with the configuration package, ``build/org-config/channel/``."""
+    ``build/<subdir>/`` and, with the configuration package, ``build/org-config/channel/``.
+    ``constructor``: the one that will build (its schema checks the rendered files)."""
     start = time.perf_counter()
-    schema_path = render.find_construct_schema()
+    schema_path = render.find_construct_schema(constructor)
     schema = render.load_schema(schema_path) if schema_path else None
     rendered = render.render_platforms(resolved, schema)
     trees: dict[str, Mapping[str, str | bytes | Path]] = {r.subdir: r.files for r in rendered}
@@ -83,9 +85,12 @@ def execute(
     runner: Runner,
     *,
     jobs: int,
+    prepared: Prepared | None = None,
     on_done: Callable[[StepOutcome], None] | None = None,
 ) -> list[StepOutcome]:
-    """Run every planned installer step (in parallel), check the results, publish dist/."""
+    """Run every planned installer step (in parallel), check the results, publish dist/.
+    ``prepared``: the tools (constructor, each target's conda-standalone, the environment);
+    None runs each step's command as planned."""
     if not plan.installers:
         return []
     if plan.config.cache_removals:
@@ -100,8 +105,16 @@ def execute(
         outcome = StepOutcome(step)
         step.log.unlink(missing_ok=True)
         step.staging_dir.mkdir(parents=True, exist_ok=True)
+        argv: list[str] = list(step.argv)
+        env = None
+        if prepared is not None:
+            argv[0] = str(prepared.tools.constructor)
+            if step.subdir in prepared.conda_exes:
+                argv += ["--conda-exe", str(prepared.conda_exes[step.subdir])]
+            env = prepared.env
         try:
-            result = runner.run(step.argv, log_path=step.log, label=f"constructor ({step.subdir})")
+            label = f"constructor ({step.subdir})"
+            result = runner.run(argv, log_path=step.log, env=env, label=label)
             outcome.seconds = result.seconds
         except OrgcondaError as exc:
             outcome.error = exc

@@ -15,6 +15,7 @@ from . import platforms
 from .configpkg.channel import Published
 from .profile import Profile
 from .runner import format_command
+from .standalone import StandaloneSource
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class InstallerStep:
     output_dir: Path  # dist/<subdir>
     log: Path  # build/<subdir>/constructor.log
     conda_exe_source: str = "the conda-standalone installed beside constructor"
+    own_conda_exe: bool = False  # --conda-exe <this target's conda-standalone> (execute adds it)
+
+    def shown(self) -> str:
+        extra = [f"<conda-standalone {self.subdir}>"] if self.own_conda_exe else []
+        return format_command([*self.argv, *(["--conda-exe", *extra] if extra else [])])
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class Plan:
         lines += self.config.lines()
         for s in self.installers:
             types = ", ".join(f".{t}" for t in s.installer_types)
-            lines.append(f"build     {s.subdir:<14} {types:<11} $ {format_command(s.argv)}")
+            lines.append(f"build     {s.subdir:<14} {types:<11} $ {s.shown()}")
             lines.append(f"          conda-standalone: {s.conda_exe_source}")
         for k in self.skipped:
             lines.append(f"skip      {k.subdir:<14} .{k.installer_type:<10} {k.reason}")
@@ -113,7 +119,7 @@ def installer_steps(
     *,
     build_root: Path,
     host: str | None,
-    conda_exes: Mapping[str, Path],
+    standalones: Mapping[str, StandaloneSource],
     dist_root: Path,
     staging_root: Path,
     wanted_types: Sequence[str] = (),
@@ -129,7 +135,7 @@ def installer_steps(
             if wanted_types and itype not in wanted_types:
                 skipped.append(Skip(subdir, itype, "not asked for (--installer-type)"))
                 continue
-            reason = platforms.build_blocker(itype, subdir, host, subdir in conda_exes)
+            reason = platforms.build_blocker(itype, subdir, host, subdir in standalones)
             if reason is None:
                 ok.append(itype)
             else:
@@ -139,10 +145,8 @@ def installer_steps(
         build_dir = build_root / subdir
         staging = staging_root / subdir
         argv = [constructor, str(build_dir), "--platform", subdir, "--output-dir", str(staging)]
-        source = "the conda-standalone installed beside constructor"
-        if subdir in conda_exes:
-            argv += ["--conda-exe", str(conda_exes[subdir])]
-            source = f"--conda-exe {conda_exes[subdir]}"
+        own = standalones.get(subdir)
+        source = own.describe() if own else "the conda-standalone installed beside constructor"
         steps.append(
             InstallerStep(
                 subdir=subdir,
@@ -153,6 +157,7 @@ def installer_steps(
                 output_dir=dist_root / subdir,
                 log=build_dir / "constructor.log",
                 conda_exe_source=source,
+                own_conda_exe=own is not None,
             )
         )
     return tuple(steps), tuple(skipped)

@@ -141,8 +141,8 @@ def build_blocker(
         return f".{installer_type} installers can only be built on {need} (this host: {host})"
     if target != host and not has_conda_exe:
         return (
-            f"cross-building for {target} needs a conda-standalone for it: "
-            f"pass --conda-exe {target}=PATH/TO/conda.exe"
+            f"cross-building for {target} needs a conda-standalone for it (fetched "
+            f"automatically; or pass --conda-exe {target}=PATH/TO/conda.exe)"
         )
     return None
 

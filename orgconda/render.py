@@ -254,9 +254,10 @@ def _short(text: str, limit: int = 200) -> str:
 # --- constructor's schema ---------------------------------------------------------------
 
 
-def find_construct_schema() -> Path | None:
+def find_construct_schema(constructor: Path | None = None) -> Path | None:
     """constructor's own schema: the one of the constructor that will build (importable here,
-    else the one on PATH, in its own environment), else $ORGCONDA_CONSTRUCT_SCHEMA."""
+    else ``constructor``'s or the one on PATH, in its own environment), else
+    $ORGCONDA_CONSTRUCT_SCHEMA."""
     try:
         import importlib.util
 
@@ -267,7 +268,7 @@ def find_construct_schema() -> Path | None:
         candidate = Path(spec.origin).parent / "data" / "construct.schema.json"
         if candidate.is_file():
             return candidate
-    found = _schema_beside(shutil.which("constructor"))
+    found = _schema_beside(str(constructor) if constructor else shutil.which("constructor"))
     if found is not None:
         return found
     env = os.environ.get(SCHEMA_ENV)

@@ -37,6 +37,9 @@ class RunOptions:
     installer_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # per subdir: the lock constructor installs exactly (build --locked)
     locks: Mapping[str, Lock] = field(default_factory=dict)
+    # per subdir: more script_env_variables (a cross-built target's conda-standalone needs
+    # CONDA_RESTRICT_RC_SEARCH_PATH=1, see standalone.for_constructor)
+    script_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def _platform(
         "ORGCONDA_INSTALLER_TOKEN": profile.telemetry.installer_token,
         "ORGCONDA_ORG_TOKEN": profile.telemetry.org_token,
         "ORGCONDA_TOKEN_SCOPE": profile.telemetry.token_scope,
+        **options.script_env.get(plat.subdir, {}),
     }
     ca = profile.condarc.ca_certificate
     if ca is not None and pkg is None:

@@ -301,7 +301,12 @@ def test_config_package_checks(obs: Observation, fixtures_dir: Path) -> None:
         obs,
         conda_list=(
             *(obs.conda_list or ()),
-            {"name": "acme-conda-config", "version": "2026.11", "build_number": 0},
+            {
+                "name": "acme-conda-config",
+                "version": "2026.11",
+                "build_number": 0,
+                "base_url": "http://127.0.0.1:8765",  # a channel the locked install reads
+            },
         ),
         show_sources=(obs.show_sources or "")
         + f"\n==> {condarc_path} <==\nchannels:\n  - conda-forge\n",
@@ -319,10 +324,11 @@ def test_config_package_checks(obs: Observation, fixtures_dir: Path) -> None:
     assert all(r.ok for r in check_config_package(good, cp))
     expect = locked_expectation(fixtures_dir, config_package=cp, condarc=None)
     ids = [r.id for r in run_checks(good, expect)]
-    assert ids[-3:] == [
+    assert ids[-4:] == [
         "config_package.installed",
         "config_package.condarc",
         "config_package.record",
+        "config_package.channel",
     ]
     assert good.config_files is not None
     bad = replace(
@@ -335,6 +341,7 @@ def test_config_package_checks(obs: Observation, fixtures_dir: Path) -> None:
         "config_package.installed",
         "config_package.condarc",
         "config_package.record",
+        "config_package.channel",
     ]
 
 
@@ -361,3 +368,60 @@ def test_missing_outputs_say_why(fixtures_dir: Path) -> None:
             )
         )["agent.m"].actual
     )
+
+
+# ---------------------------------------------------------------- issue 15's surviving mutants
+
+
+@pytest.mark.parametrize(
+    ("token", "value"),
+    [
+        ("i", "AcmeConda-2026.11"),  # `.`: the installer version, not the derived token
+        ("i", "AcmeConda/2026_11"),  # `/` inside the value
+        ("i", "Acme+Conda"),
+    ],
+)
+def test_token_rule_rejects_characters_not_only_length(
+    obs: Observation, agent: str, fixtures_dir: Path, token: str, value: str
+) -> None:
+    """The installer token is expected to be exactly this (so agent.i passes): only the
+    token rule can catch it. A rule that checked the length only would pass all three."""
+    mutated = only_info_changed(obs, agent.replace(TOK_I, f"{token}/{value}"))
+    mutated = replace(mutated, hook_record=hook_record(installer_token=value))
+    assert failures(mutated, fixtures_dir, installer_token=value) == ["agent.syntax"]
+    result = by_id(run_checks(mutated, locked_expectation(fixtures_dir, installer_token=value)))
+    assert f"i/{value} ({len(value)} characters) breaks the" in result["agent.syntax"].actual
+
+
+def test_machine_token_with_a_slash_fails_only_the_syntax(
+    obs: Observation, agent: str, fixtures_dir: Path
+) -> None:
+    slashed = "UtqJan/wkzEnOekkdFRfvQ"
+    mutated = only_info_changed(obs, agent.replace(TOK_M, f"m/{slashed}"))
+    assert obs.tokens is not None
+    mutated = replace(mutated, tokens=replace(obs.tokens, machine_token=slashed + "\n"))
+    assert failures(mutated, fixtures_dir) == ["agent.syntax"]
+
+
+def test_short_host_name_comes_from_a_fully_qualified_one(
+    obs: Observation, agent: str, fixtures_dir: Path
+) -> None:
+    """The host is `buildhost.corp.example`; a token holding `buildhost` leaks it."""
+    host = HostFacts("buildhost.corp.example", "ci", LOCKED_PREFIX, "/home/tester")
+    leaky = replace(only_info_changed(obs, agent.replace(TOK_O, "o/buildhost")), host=host)
+    result = by_id(check_privacy(leaky))["privacy.hostname"]
+    assert not result.ok and "o/buildhost" in result.actual
+    assert "'buildhost'" in result.expected and "'buildhost.corp.example'" in result.expected
+    assert by_id(check_privacy(replace(obs, host=host)))["privacy.hostname"].ok
+
+
+def test_domain_is_stripped_from_the_user_name(
+    obs: Observation, agent: str, fixtures_dir: Path
+) -> None:
+    r"""Windows reports `CORP\jdoe`; a token holding `jdoe` leaks the user."""
+    host = HostFacts("vm", "CORP\\jdoe", LOCKED_PREFIX, "C:\\Users\\jdoe")
+    leaky = replace(only_info_changed(obs, agent.replace(TOK_I, "i/jdoe-laptop")), host=host)
+    result = by_id(check_privacy(leaky))["privacy.username"]
+    assert not result.ok and "i/jdoe-laptop" in result.actual
+    assert "'jdoe'" in result.expected
+    assert by_id(check_privacy(replace(obs, host=host)))["privacy.username"].ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -18,25 +19,27 @@ from test_harness_recorded import hook_record, locked_expectation
 
 from orgconda.errors import UsageError
 from orgconda.harness import command
+from orgconda.harness.environment import conda_executable, pkg_prefix, scrubbed_env
 from orgconda.harness.expect import ConfigPackageExpect, Overrides
-from orgconda.harness.install import (
-    Target,
-    Verification,
-    VerifyOptions,
-    conda_executable,
+from orgconda.harness.host import distorting_variables
+from orgconda.harness.installers import (
     exe_install_script,
     install_log_errors,
     pkg_install_argv,
-    pkg_prefix,
-    scrubbed_env,
     sh_install_argv,
 )
 from orgconda.harness.observation import load_observation
 from orgconda.harness.plan import plan_targets
+from orgconda.harness.prefix_files import record_files
 from orgconda.platforms import host_subdir
-from orgconda.runner import Runner
 
 CONDARC = {"channels": ["conda-forge"], "anaconda_anon_usage": True}
+
+
+def clean_environ() -> dict[str, str]:
+    """This process's environment without what would make the host dirty."""
+    dirty = set(distorting_variables(os.environ))
+    return {k: v for k, v in os.environ.items() if k not in dirty}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -261,6 +264,9 @@ def test_scrubbed_env_unix(tmp_path: Path) -> None:
         "CONDARC": "/etc/x",
         "ANACONDA_ANON_USAGE_ORG_TOKEN": "acme-ci",
         "PYTHONPATH": "/src",
+        "PYTHONDONTWRITEBYTECODE": "1",  # containers set it; each conda run would recompile
+        "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",  # beats conda's ssl_verify
+        "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
         "XDG_CONFIG_HOME": "/home/me/.config",
         "https_proxy": "http://proxy:3128",
         "HOME": "/home/me",
@@ -274,8 +280,10 @@ def test_scrubbed_env_unix(tmp_path: Path) -> None:
     assert env["NO_PROXY"] == env["no_proxy"] == "127.0.0.1,localhost"
     for gone in ("CONDA_PREFIX", "CONDA_EXE", "CONDARC", "ANACONDA_ANON_USAGE_ORG_TOKEN"):
         assert gone not in env
-    for gone in ("PYTHONPATH", "XDG_CONFIG_HOME", "https_proxy", "_CE_CONDA"):
+    for gone in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "XDG_CONFIG_HOME", "https_proxy"):
         assert gone not in env
+    assert "_CE_CONDA" not in env
+    assert "REQUESTS_CA_BUNDLE" not in env and "SSL_CERT_FILE" not in env
     assert "USERPROFILE" not in env
 
 
@@ -337,7 +345,8 @@ def test_failing_installer_gives_failed_checks_and_reports(
         pytest.skip(f"needs a Unix host with bash (host: {host})")
     dist = tmp_path / "dist"
     write_dist(dist, [entry(f"{host}/Broken-1.0.sh", "sh", host)])
-    code = command.run(parser().parse_args(["--dist", str(dist), "--timeout", "60"]))
+    args = parser().parse_args(["--dist", str(dist), "--timeout", "60"])
+    code = command.run(args, environ=clean_environ(), system_root=tmp_path / "root")
     assert code == 1
     out = capsys.readouterr().out
     assert "FAIL install.completed: exit code 1" in out and "RESULT: " in out
@@ -345,7 +354,10 @@ def test_failing_installer_gives_failed_checks_and_reports(
     checks = {c["id"]: c for c in report["installers"][0]["checks"]}
     assert checks["install.completed"]["status"] == "fail"
     assert checks["installer.sha256"]["status"] == "pass"
-    assert checks["agent.o"]["actual"].startswith("not observed: the install left no conda")
+    # one cause (issue 17): what depends on the install is not run, not "not observed"
+    assert checks["agent.o"]["actual"] == "not run: the install failed"
+    assert checks["agent.o"]["status"] == "skip" and checks["agent.o"]["not_run"] is True
+    assert "1 check(s) failed" in out
     assert "space-free" in report["installers"][0]["prefix_note"]
     prefix = Path(report["installers"][0]["prefix"])
     assert " " not in str(prefix) and not prefix.parent.exists()  # removed without --keep
@@ -371,13 +383,10 @@ def test_recorded_prefix_files_load_as_an_observation(tmp_path: Path, fixtures_d
     (prefix / "condarc.d" / "acme.yml").write_text("channels: [x]\n")
     cp = ConfigPackageExpect("acme-conda-config", "1", 0, "condarc.d/acme.yml", "0" * 64)
     expect = replace(locked_expectation(fixtures_dir), config_package=cp)
-    target = Target(tmp_path / "A.sh", "sh", "linux-64", "AcmeConda", expect)
-    verification = Verification(
-        target, VerifyOptions(report_dir=tmp_path / "verify"), Runner(echo=lambda _: None)
-    )
-    verification.outputs.mkdir(parents=True)
-    verification._record_files(prefix, home)
-    obs = load_observation(verification.outputs, prefix=str(prefix))
+    outputs = tmp_path / "verify" / "A.sh"
+    outputs.mkdir(parents=True)
+    assert record_files(prefix, home, expect, outputs) == {}
+    obs = load_observation(outputs, prefix=str(prefix))
     assert obs.hook_record is not None and obs.hook_record["org_token"] == "acme-corp"
     assert obs.tokens is not None
     assert obs.tokens.machine_token_value == "UtqJan-wkzEnOekkdFRfvQ"

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from orgconda.harness.checks import CHECK_IDS, by_id, failed, run_checks
-from orgconda.harness.expect import Expectation
+from orgconda.harness.checks_config import channel_base
+from orgconda.harness.expect import CaExpect, ConfigPackageExpect, Expectation
 from orgconda.harness.observation import (
     InstallResult,
     Observation,
@@ -180,7 +181,11 @@ def test_loader_reads_every_recorded_locked_output(fixtures_dir: Path) -> None:
 def test_every_check_passes_on_the_recorded_locked_install(fixtures_dir: Path) -> None:
     results = run_checks(locked_observation(fixtures_dir), locked_expectation(fixtures_dir))
     assert failed(results) == [], [(r.id, r.actual) for r in results if not r.ok]
-    assert [r.id for r in results if r.skipped] == []
+    # no CA in this build, and no --https-cert: the CA checks say so
+    skipped = {r.id: r.detail for r in results if r.skipped}
+    assert list(skipped) == ["ca.bundled", "ca.https"]
+    assert "no bundled CA expected" in skipped["ca.bundled"]
+    assert skipped["ca.https"].startswith("not requested: no --https-cert")
     assert {r.id for r in results} == {i for i in CHECK_IDS if not i.startswith("config_")}
     for result in results:
         assert result.expected and result.actual, result.id
@@ -304,3 +309,89 @@ def test_condarc_locked_value_survives_config_set_off(fixtures_dir: Path) -> Non
     assert by_id(run_checks(obs, expect))["condarc.in_effect"].ok
     unlocked = by_id(run_checks(obs, replace(expect, locked=False)))["condarc.in_effect"]
     assert not unlocked.ok and "anaconda_anon_usage: False" in unlocked.actual
+
+
+# ---------------------------------------------------------------- the verifier's own recording
+
+
+def config_package_case(fixtures_dir: Path) -> tuple[Observation, Expectation]:
+    """``config-package/``: a real `verify` output folder of the default profile (conda-build
+    config package, channel conda-forge, built from the build machine's dist/channel). Its
+    expectation is what that build promised: read back from the folder's own records."""
+    folder = fixtures_dir / "config-package"
+    obs = load_observation(folder)
+    files = json.loads((folder / "config-package-files.json").read_text())
+    record = files["record"]
+    own = [b for b in parse_show_sources(obs.show_sources or "") if b.source.endswith(".yml")]
+    assert obs.install is not None and own and own[0].settings is not None
+    expect = Expectation(
+        org_token=ORG,
+        installer_token=INSTALLER_TOKEN,
+        aau_spec=">=0.8.1",
+        condarc=dict(own[0].settings),
+        config_package=ConfigPackageExpect(
+            name=record["name"],
+            version=record["version"],
+            build_number=record["build_number"],
+            condarc_file=record["condarc_file"],
+            condarc_sha256=record["condarc_sha256"],
+        ),
+        sha256=obs.install.installer_sha256,
+    )
+    return obs, expect
+
+
+def test_recorded_fleet_install_fails_config_package_channel(fixtures_dir: Path) -> None:
+    """issue 17 item 1, as recorded: the package came from the build machine's file://
+    channel, the installed conda reads conda-forge only, so updates never arrive."""
+    obs, expect = config_package_case(fixtures_dir)
+    results = by_id(run_checks(obs, expect))
+    assert failed(results.values()) == ["config_package.channel"]
+    channel = results["config_package.channel"]
+    assert "file:///home/builder/orgconda/dist/channel" in channel.actual
+    assert "https://conda.anaconda.org/conda-forge" in channel.actual
+    assert "/linux-64" not in channel.actual  # channels compared without their subdir
+    # the same install with the package's channel among conda's channels passes
+    assert obs.info is not None
+    reads = dict(
+        obs.info,
+        channels=[*obs.info["channels"], "file:///home/builder/orgconda/dist/channel/noarch"],
+    )
+    assert by_id(run_checks(replace(obs, info=reads), expect))["config_package.channel"].ok
+
+
+def test_condarc_in_effect_does_not_require_what_conda_ignores(fixtures_dir: Path) -> None:
+    """mirrored_channels is read by mamba only; with a bundled CA, ca.bundled owns
+    ssl_verify. Neither is required from conda (issue 9)."""
+    obs, expect = config_package_case(fixtures_dir)
+    assert expect.condarc is not None
+    mirrors = {"https://conda.anaconda.org/conda-forge": ["https://mirror.example/cf"]}
+    with_mirrors = replace(expect, condarc={**expect.condarc, "mirrored_channels": mirrors})
+    result = by_id(run_checks(obs, with_mirrors))["condarc.in_effect"]
+    assert result.ok and "mirrored_channels" not in result.expected
+    assert "not required: mirrored_channels (read only by mamba" in result.detail
+    # ssl_verify: required without a CA (the recorded value is True) ...
+    wrong = replace(expect, condarc={**expect.condarc, "ssl_verify": "/somewhere/ca.pem"})
+    assert not by_id(run_checks(obs, wrong))["condarc.in_effect"].ok
+    # ... not with one
+    with_ca = replace(wrong, ca_certificate=CaExpect("etc/orgconda/ca.pem", "0" * 64))
+    result = by_id(run_checks(obs, with_ca))["condarc.in_effect"]
+    assert result.ok and "not required: ssl_verify (ca.bundled checks it" in result.detail
+
+
+def test_channel_base() -> None:
+    assert channel_base("https://conda.anaconda.org/conda-forge/linux-64") == (
+        "https://conda.anaconda.org/conda-forge"
+    )
+    assert channel_base("https://conda.anaconda.org/conda-forge/") == (
+        "https://conda.anaconda.org/conda-forge"
+    )
+    assert channel_base("HTTPS://Conda.Acme.Example/t/<TOKEN>/acme-internal/noarch") == (
+        "https://conda.acme.example/acme-internal"
+    )
+    # a channel whose name looks like a subdir pattern keeps its name
+    assert channel_base("https://conda.acme.example/acme-internal") == (
+        "https://conda.acme.example/acme-internal"
+    )
+    assert channel_base("http://127.0.0.1:8765/linux-64") == "http://127.0.0.1:8765"
+    assert channel_base("file:///srv/channel/win-64") == "file:///srv/channel"

@@ -7,13 +7,25 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from test_harness_recorded import agent_of, locked_expectation, locked_observation, with_agent
+from test_harness_recorded import (
+    agent_of,
+    install_result,
+    locked_expectation,
+    locked_observation,
+    with_agent,
+)
 
 from orgconda.harness.checks import run_checks
 from orgconda.harness.expect import describe
 from orgconda.harness.install import InstallerReport
 from orgconda.harness.plan import Skipped
-from orgconda.harness.report import VerifyRun, json_report, junit_xml, write_reports
+from orgconda.harness.report import (
+    VerifyRun,
+    json_report,
+    junit_xml,
+    summary_text,
+    write_reports,
+)
 
 
 def make_report(fixtures_dir: Path, *, broken: bool) -> InstallerReport:
@@ -100,3 +112,28 @@ def test_json_and_junit_of_an_all_green_run(fixtures_dir: Path) -> None:
 
 def test_empty_run_is_not_ok() -> None:
     assert not VerifyRun(host=None, installers=[]).ok
+
+
+def test_summary_prints_the_reason_of_a_skip_and_groups_not_run(fixtures_dir: Path) -> None:
+    """issue 17: `SKIP installer.sha256: skipped` said nothing; issue 17 item 8: one cause."""
+    obs = locked_observation(fixtures_dir)
+    report = make_report(fixtures_dir, broken=False)
+    checks = run_checks(obs, locked_expectation(fixtures_dir, sha256=None))
+    text = summary_text(VerifyRun(host="linux-64", installers=[replace(report, checks=checks)]))
+    assert "  SKIP installer.sha256: no manifest entry for this installer\n" in text
+    assert "  SKIP ca.bundled: no bundled CA expected" in text
+    assert "skipped\n" not in text
+    failed_install = replace(obs, install=install_result(fixtures_dir, returncode=1))
+    checks = run_checks(failed_install, locked_expectation(fixtures_dir))
+    broken = replace(report, checks=checks)
+    text = summary_text(VerifyRun(host="linux-64", installers=[broken]))
+    assert "FAILED - 1 passed, 1 failed, 2 skipped, 26 not run" in text
+    assert "  NOT RUN (the install failed): plugin.installed, plugin.variant, " in text
+    assert "FAIL agent.o" not in text and "RESULT: 1 check(s) failed" in text
+    data = json_report(VerifyRun(host="linux-64", installers=[broken]))
+    entry = data["installers"][0]
+    assert entry["counts"] == {"pass": 1, "fail": 1, "skip": 28, "not_run": 26}
+    assert entry["ok"] is False
+    by = {c["id"]: c for c in entry["checks"]}
+    assert by["agent.o"]["not_run"] is True and by["agent.o"]["status"] == "skip"
+    assert by["ca.https"]["not_run"] is False  # skipped for its own reason

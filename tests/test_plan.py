@@ -10,6 +10,7 @@ from conftest import DEFAULT_PROFILE
 from orgconda import platforms
 from orgconda.plan import ConfigStep, Plan, installer_steps
 from orgconda.profile import load_profile
+from orgconda.standalone import StandaloneSource
 
 PROFILE = load_profile(DEFAULT_PROFILE)
 
@@ -17,12 +18,16 @@ PROFILE = load_profile(DEFAULT_PROFILE)
 def _plan(
     host: str | None, conda_exes: dict[str, Path] | None = None, wanted: tuple[str, ...] = ()
 ) -> Plan:
+    standalones = {
+        s: StandaloneSource(s, "flag", None, "--conda-exe", exe=p)
+        for s, p in (conda_exes or {}).items()
+    }
     steps, skipped = installer_steps(
         PROFILE,
         PROFILE.platforms,
         build_root=Path("build"),
         host=host,
-        conda_exes=conda_exes or {},
+        standalones=standalones,
         dist_root=Path("dist"),
         staging_root=Path("dist/.staging"),
         wanted_types=wanted,
@@ -79,7 +84,8 @@ def test_conda_exe_enables_cross_building_sh(tmp_path: Path) -> None:
     plan = _plan("linux-64", {"osx-arm64": exe})
     step = next(s for s in plan.installers if s.subdir == "osx-arm64")
     assert step.installer_types == ("sh",)  # .pkg still needs macOS
-    assert step.argv[-2:] == ("--conda-exe", str(exe))
+    assert step.own_conda_exe and str(exe) in step.conda_exe_source
+    assert step.shown().endswith("--conda-exe '<conda-standalone osx-arm64>'")
 
 
 def test_macos_host_builds_sh_and_pkg_for_itself() -> None:

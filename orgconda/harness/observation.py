@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import yaml
 
-from .capture import WireRequest, parse_wire_log
+from .capture import WireLogFacts, WireRequest, parse_wire_log, wire_log_facts
 
 # Observation field -> file name in the recorded layout.
 FILES: dict[str, str] = {
@@ -35,9 +35,16 @@ FILES: dict[str, str] = {
     "tokens": "token-files.json",
     "hook_record": "hook-record.json",
     "config_files": "config-package-files.json",
+    "ssl_verify": "conda-config-ssl-verify.json",  # conda config --show ssl_verify --json
+    "https_wire": "wire-https.txt",  # conda search against the loopback HTTPS server
+    "ca_files": "ca-files.json",
 }
 WIRE_ALTERNATIVES = ("wire.txt", "wire-proxyspy.txt")
 STEPS_FILE = "steps.json"  # field -> why its output is missing (a failed or skipped step)
+# A step's reason starting with these: the step did not run, on purpose or because the
+# install failed; the checks on it say so instead of failing.
+NOT_REQUESTED = "not requested"
+NOT_RUN_INSTALL = "not run: the install failed"
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,24 @@ class ConfigPackageFiles:
 
 
 @dataclass(frozen=True)
+class CaFiles:
+    """The bundled CA on disk: at the expected place, and where ssl_verify points."""
+
+    expected_path: str  # <prefix>/<expect path>
+    expected_sha256: str | None  # None: no file there
+    ssl_verify: str | None  # the value conda reported, when it is a string
+    ssl_verify_sha256: str | None  # of the file ssl_verify names; None: no such file
+
+
+@dataclass(frozen=True)
+class HttpsProbe:
+    """``conda search`` against the loopback HTTPS server: what arrived, and the TLS facts."""
+
+    requests: tuple[WireRequest, ...]
+    facts: WireLogFacts
+
+
+@dataclass(frozen=True)
 class Observation:
     prefix: str
     host: HostFacts | None = None
@@ -105,6 +130,9 @@ class Observation:
     hook_record: Mapping[str, Any] | None = None
     tokens: TokenFiles | None = None
     config_files: ConfigPackageFiles | None = None
+    ssl_verify: Mapping[str, Any] | None = None
+    https_wire: HttpsProbe | None = None
+    ca_files: CaFiles | None = None
     problems: Mapping[str, str] = field(default_factory=dict)
 
     def missing(self, name: str) -> str:
@@ -162,6 +190,16 @@ def normalize_path(path: str) -> str:
 def path_within(path: str, root: str) -> bool:
     p, r = normalize_path(path), normalize_path(root)
     return p == r or p.startswith(r + "/")
+
+
+def is_absolute(path: str) -> bool:
+    """Absolute on POSIX (``/x``) or on Windows (``C:\\x``, ``\\\\server\\share``)."""
+    return PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()
+
+
+def join_prefix(prefix: str, relative: str) -> str:
+    sep = "\\" if "\\" in prefix and "/" not in prefix else "/"
+    return prefix.rstrip("/\\") + sep + relative.replace("/", sep)
 
 
 def _read_json(path: Path, problems: dict[str, str], name: str) -> Any:
@@ -255,6 +293,22 @@ def load_observation(directory: Path, *, prefix: str | None = None) -> Observati
             machine_token_path=str(tokens_raw.get("machine_token_path", "")),
         )
 
+    https_wire = None
+    https_path = directory / FILES["https_wire"]
+    if https_path.is_file():
+        text = https_path.read_text(encoding="utf-8")
+        https_wire = HttpsProbe(tuple(parse_wire_log(text)), wire_log_facts(text))
+
+    ca_raw = _mapping(json_of("ca_files"), problems, "ca_files")
+    ca_files = None
+    if ca_raw is not None:
+        ca_files = CaFiles(
+            expected_path=str(ca_raw.get("expected_path", "")),
+            expected_sha256=ca_raw.get("expected_sha256"),
+            ssl_verify=ca_raw.get("ssl_verify"),
+            ssl_verify_sha256=ca_raw.get("ssl_verify_sha256"),
+        )
+
     config_raw = _mapping(json_of("config_files"), problems, "config_files")
     config_files = None
     if config_raw is not None:
@@ -283,5 +337,8 @@ def load_observation(directory: Path, *, prefix: str | None = None) -> Observati
         hook_record=_mapping(json_of("hook_record"), problems, "hook_record"),
         tokens=tokens,
         config_files=config_files,
+        ssl_verify=_mapping(json_of("ssl_verify"), problems, "ssl_verify"),
+        https_wire=https_wire,
+        ca_files=ca_files,
         problems=problems,
     )

@@ -11,8 +11,9 @@ from typing import Any
 
 from ..errors import UsageError
 from ..platforms import BY_SUBDIR, run_blocker
+from .environment import sha256_of
 from .expect import Overrides, apply_overrides, from_manifest, from_overrides
-from .install import Target, sha256_of
+from .install import Target
 
 MANIFEST_NAME = "manifest.json"
 TYPES_BY_SUFFIX = {".sh": "sh", ".exe": "exe", ".pkg": "pkg"}

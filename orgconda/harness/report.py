@@ -13,6 +13,7 @@ from typing import Any
 
 from .install import InstallerReport
 from .plan import Skipped
+from .result import CheckResult
 
 REPORT_FORMAT = 1
 SUMMARY_FILE = "summary.txt"
@@ -26,6 +27,7 @@ class VerifyRun:
     host: str | None
     installers: list[InstallerReport]
     skipped: list[Skipped] = field(default_factory=list)
+    host_findings: list[str] = field(default_factory=list)  # went on with --allow-dirty-host
     started: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
@@ -43,30 +45,52 @@ class ReportPaths:
 
 
 def _counts(report: InstallerReport) -> dict[str, int]:
-    counts = {"pass": 0, "fail": 0, "skip": 0}
+    """pass / fail / skip by status; ``not_run`` counts the skips that are "not run"."""
+    counts = {"pass": 0, "fail": 0, "skip": 0, "not_run": 0}
     for check in report.checks:
         counts[check.status] += 1
+        counts["not_run"] += check.not_run
     return counts
+
+
+def _check_lines(check: CheckResult) -> list[str]:
+    if check.status == "skip":  # the reason, as report.json has it
+        return [f"  SKIP {check.id}: {check.detail or check.actual}"]
+    lines = [f"  {MARK[check.status]} {check.id}: {check.actual}"]
+    if check.status == "fail" and not check.actual.startswith("not observed"):
+        lines.append(f"       expected: {check.expected}")
+        if check.detail:
+            lines.extend(f"       {d}" for d in check.detail.splitlines()[:12])
+    return lines
 
 
 def summary_text(run: VerifyRun, paths: ReportPaths | None = None) -> str:
     lines = [f"orgconda verify on {run.host or 'an unknown host'}"]
+    if run.host_findings:
+        lines.append("host not clean (went on with --allow-dirty-host):")
+        lines.extend(f"  - {finding}" for finding in run.host_findings)
     for report in run.installers:
         c = _counts(report)
         verdict = "PASSED" if report.ok else "FAILED"
+        skip_text = f"{c['skip'] - c['not_run']} skipped"
+        if c["not_run"]:
+            skip_text += f", {c['not_run']} not run"
         lines += [
             "",
             f"{report.name} ({report.installer_type}, {report.platform}): {verdict} - "
-            f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped, {report.seconds} s",
+            f"{c['pass']} passed, {c['fail']} failed, {skip_text}, {report.seconds} s",
             f"  prefix: {report.prefix}",
             f"  note: {report.prefix_note}",
         ]
+        not_run = [check for check in report.checks if check.not_run]
         for check in report.checks:
-            lines.append(f"  {MARK[check.status]} {check.id}: {check.actual}")
-            if check.status == "fail" and not check.actual.startswith("not observed"):
-                lines.append(f"       expected: {check.expected}")
-                if check.detail:
-                    lines.extend(f"       {d}" for d in check.detail.splitlines()[:12])
+            if not check.not_run:
+                lines.extend(_check_lines(check))
+        if not_run:
+            lines.append(
+                f"  NOT RUN ({not_run[0].actual.removeprefix('not run: ')}): "
+                + ", ".join(check.id for check in not_run)
+            )
         lines.extend(f"  note: {n}" for n in report.notes)
         lines.append(f"  outputs: {report.outputs_dir}")
     for skipped in run.skipped:
@@ -84,6 +108,7 @@ def json_report(run: VerifyRun) -> dict[str, Any]:
         "ok": run.ok,
         "host": run.host,
         "started": run.started,
+        "host_findings": list(run.host_findings),
         "installers": [
             {
                 "installer": r.installer,
@@ -98,10 +123,12 @@ def json_report(run: VerifyRun) -> dict[str, Any]:
                 "outputs_dir": r.outputs_dir,
                 "expect": r.expect,
                 "counts": _counts(r),
+                "timings": dict(r.timings),
                 "checks": [
                     {
                         "id": c.id,
                         "status": c.status,
+                        "not_run": c.not_run,
                         "ok": c.ok,
                         "expected": c.expected,
                         "actual": c.actual,
@@ -158,7 +185,8 @@ def junit_xml(run: VerifyRun) -> str:
                 failure = ET.SubElement(case, "failure", message=check.actual[:500])
                 failure.text = text
             elif check.status == "skip":
-                ET.SubElement(case, "skipped", message=check.detail[:500])
+                reason = check.actual if check.not_run else check.detail or check.actual
+                ET.SubElement(case, "skipped", message=reason[:500])
             else:
                 ET.SubElement(case, "system-out").text = text
         totals["tests"] += len(report.checks)
