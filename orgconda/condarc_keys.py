@@ -155,7 +155,10 @@ def extra_key_problems(
         elif name in typed:
             alias = f" (`{key}` is conda's alias of `{name}`)" if name != key else ""
             out.append(Problem(path, f"has its own field{alias}; move it to condarc.{name}"))
-        elif key == "plugins" and isinstance(value, Mapping):
+        elif key == "plugins":
+            if not isinstance(value, Mapping):
+                out.append(Problem(path, "must be a mapping of plugin settings (name: value)"))
+                continue
             for sub in value:
                 if sub not in keys.plugin_parameters:
                     unknown.append(((*path, sub), str(sub), keys.plugin_parameters))

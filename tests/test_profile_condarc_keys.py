@@ -62,6 +62,8 @@ def test_typed_and_managed_keys_point_at_their_field() -> None:
 def test_plugin_settings_live_under_plugins() -> None:
     found = _messages({"plugins": {"no_such_setting": 1}})
     assert "plugin setting" in found[("condarc", "extra", "plugins", "no_such_setting")]
+    found = _messages({"plugins": ["x"]})
+    assert "must be a mapping" in found[("condarc", "extra", "plugins")]
 
 
 def test_a_key_the_installed_conda_knows_is_accepted() -> None:

@@ -106,7 +106,7 @@ CONSTRAINTS = st.lists(st.lists(ATOMS, min_size=1, max_size=3).map(",".join), mi
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(CONSTRAINTS)
 def test_the_floor_check_misses_nothing_on_a_grid(constraint: str) -> None:
     try:
