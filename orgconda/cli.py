@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, execute, platforms, render
-from . import plan as plan_mod
 from .channels import channel_flag_problems
-from .configpkg.inspect import config_step, constructor_cache_dirs
 from .errors import OrgcondaError, ProfileError, UsageError
 from .profile import Profile, load_profile
 from .resolve import RunOptions, resolve
@@ -310,7 +308,9 @@ def _locks(profile: Profile, subdirs: Sequence[str], channels: tuple[str, ...]) 
 def cmd_build(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    from . import plan as plan_mod
     from . import tools as tools_mod
+    from .configpkg.inspect import config_step, constructor_cache_dirs
 
     profile = _load(args)
     subdirs = render.select_platforms(profile, args.platform)

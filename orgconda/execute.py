@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, render, stage
 from .configpkg.channel import channel_tree, index_channel, remove_paths, split_filename
@@ -27,7 +27,9 @@ from .plan import InstallerStep, Plan
 from .render import RenderedPlatform
 from .resolve import CONFIG_CHANNEL, CONFIG_DIR, Resolved
 from .runner import Runner
-from .tools import Prepared
+
+if TYPE_CHECKING:
+    from .tools import Prepared
 
 MANIFEST = "manifest.json"
 STAGING = ".staging"

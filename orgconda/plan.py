@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import platforms
 from .configpkg.channel import Published
 from .profile import Profile
 from .runner import format_command
-from .standalone import StandaloneSource
+
+if TYPE_CHECKING:
+    from .standalone import StandaloneSource
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jsonschema
 import yaml
 
 from . import platforms
@@ -185,6 +184,8 @@ def check_construct_yaml(
     if not isinstance(data, dict):
         raise RenderError(f"{subdir}/construct.yaml did not render to a mapping")
     if schema is not None:
+        import jsonschema  # only with a schema to check against (keeps start-up short)
+
         for err in jsonschema.Draft202012Validator(schema).iter_errors(data):
             where = ".".join(str(p) for p in err.path) or "(top level)"
             key = tuple(str(p) for p in err.path)[:1]

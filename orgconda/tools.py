@@ -88,9 +88,12 @@ def plan_tools(
         cache_root=cache_root,
         allow_provision=allow_provision and host is not None,
     )
-    exe = sources["conda-standalone"]
-    version = host_version(exe.kind, exe.path, pins.conda_standalone, runner)
     targets = [s for s in subdirs if s in flags or (s in sh_targets and s != host)]
+    version = None
+    if any(t not in flags for t in targets) and not profile_constraint:
+        # ask the host's conda-standalone its version only when a fetch follows it
+        exe = sources["conda-standalone"]
+        version = host_version(exe.kind, exe.path, pins.conda_standalone, runner)
     standalones = plan_standalones(
         targets,
         host=host,

@@ -7,7 +7,6 @@ place and say what the build should do (reuse, write, refuse, clean), with the r
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import shutil
@@ -116,6 +115,8 @@ def local_conflicts(
 def index_channel(channel: Path) -> None:
     """(Re)write the channel's repodata.json with py-rattler's indexer (noarch and any
     platform folders present)."""
+    import asyncio
+
     from rattler.index import index_fs
 
     (channel / "noarch").mkdir(parents=True, exist_ok=True)
