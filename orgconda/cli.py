@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, execute, platforms, render
-from .errors import OrgcondaError, UsageError
+from .channels import channel_flag_problems
+from .errors import OrgcondaError, ProfileError, UsageError
 from .profile import Profile, load_profile
 from .resolve import RunOptions, resolve
 from .runner import Runner
@@ -32,6 +33,17 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="the org profile (default: construct/org.yaml)",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _set_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a profile field, e.g. --set installer.version=2026.12 (repeatable; "
+        "dotted fields, list items as specs.extra[0]; VALUE is read as YAML)",
+    )
 
 
 def _render_args(p: argparse.ArgumentParser) -> None:
@@ -124,6 +136,8 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     df = sub.add_parser("diff", help="package changes between two builds or two lock sets")
     for p in (m, c, lk):
         _common(p)
+    for p in (b, r, m, c, lk):
+        _set_arg(p)
     # verify reads what to expect from the manifest, not from a profile (issue 17)
     v.add_argument("--debug", action="store_true", help="show tracebacks")
     if command == "verify":
@@ -226,8 +240,25 @@ def _options(args: argparse.Namespace, **more: Any) -> RunOptions:
     return RunOptions(build_dir=args.build_dir, channels=tuple(args.channel), **more)
 
 
+def _load(args: argparse.Namespace) -> Profile:
+    """The profile with --set applied and the --channel values checked, every problem of
+    both reported at once (exit 2); the profile's notes printed."""
+    flag_problems = channel_flag_problems(args.channel)
+    try:
+        profile = load_profile(args.profile, args.set)
+    except ProfileError as exc:
+        if flag_problems:
+            raise UsageError("\n".join([str(exc), *flag_problems])) from None
+        raise
+    if flag_problems:
+        raise UsageError("\n".join(flag_problems))
+    for note in profile.notes:
+        _say(f"note: {note}")
+    return profile
+
+
 def cmd_render(args: argparse.Namespace) -> int:
-    profile = load_profile(args.profile)
+    profile = _load(args)
     resolved = resolve(profile, render.select_platforms(profile, args.platform), _options(args))
     if args.dry_run:
         path, schema = _schema()
@@ -281,7 +312,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from . import tools as tools_mod
     from .configpkg.inspect import config_step, constructor_cache_dirs
 
-    profile = load_profile(args.profile)
+    profile = _load(args)
     subdirs = render.select_platforms(profile, args.platform)
     flags = parse_conda_exes(args.conda_exe)
     host = platforms.host_subdir()

@@ -72,7 +72,7 @@ def current_lock(
 
 
 def run(args: argparse.Namespace) -> int:
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, args.set)
     subdirs = select_platforms(profile, args.platform)
     bad = [c for c in args.channel if not c.strip() or any(ch.isspace() for ch in c)]
     if bad:

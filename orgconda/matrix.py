@@ -198,7 +198,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, args.set)
     if args.release_tag is not None:
         check_release_tag(profile, args.release_tag)
     matrix = matrix_for(profile, args.platform)

@@ -1,44 +1,53 @@
-"""Load and validate an org profile into frozen dataclasses.
+"""Load, validate and resolve an org profile into frozen dataclasses.
 
-Pure apart from reading the profile (and checking that the files it names exist): every
-problem is collected, each naming the file, the field path (with its line) and the fix,
-and raised together as one ProfileError (exit code 2).
+The flow: read the file -> ``yamlload`` (data and each field's line, duplicate keys, alias
+bounds) -> ``overrides`` (``--set``) -> ``validate`` (schema and every other rule, all problems
+at once) -> ``resolve`` (defaults applied, paths made absolute). Any problem raises one
+ProfileError (exit code 2) listing each as `` `dotted.field` (line N): message ``.
+
+For render-time problems, the renderer calls ``format_problem(profile, field_path, message)``
+so they read the same way and point at the profile, not at the rendered file.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
-from . import platforms
+from . import platforms, problems
+from .condarc_keys import MANAGED_CONDARC_KEYS
 from .errors import ProfileError
-from .tokens import derive_installer_token, token_problem
+from .matchspec import AAU_DEFAULT_SPEC, AAU_PACKAGE
+from .overrides import apply_sets, parse_sets
+from .problems import FieldPath, Problem, SetFlag
+from .semantics import derived_slug
+from .tokens import derive_installer_token
+from .validate import SCHEMA_PATH, profile_schema, validate
+from .yamlload import YamlError, load_yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "construct" / "org.schema.json"
+__all__ = [
+    "AAU_DEFAULT_SPEC",
+    "AAU_PACKAGE",
+    "CERT_PACKAGES",
+    "DEFAULT_PROFILE",
+    "MANAGED_CONDARC_KEYS",
+    "SCHEMA_PATH",
+    "Profile",
+    "ProfileError",
+    "display_path",
+    "format_problem",
+    "load_profile",
+    "parse_profile",
+    "profile_error",
+    "profile_schema",
+]
+
 DEFAULT_PROFILE = Path(__file__).resolve().parents[1] / "construct" / "org.yaml"
-
-AAU_PACKAGE = "anaconda-anon-usage"
-AAU_DEFAULT_SPEC = ">=0.8.1"
-AAU_FLOOR = (0, 8, 1)
 # conda's default aggressive_update_packages: setting the key replaces that list, so keep them.
 CERT_PACKAGES = ("ca-certificates", "certifi", "openssl")
-# condarc keys orgconda writes itself; `condarc.extra` may not set them.
-MANAGED_CONDARC_KEYS = {
-    "anaconda_anon_usage": "telemetry.enabled / telemetry.locked",
-    "anaconda_heartbeat": "telemetry.heartbeat",
-    "mirrored_channels": "mirrored_channels (top level)",
-}
-_SPEC_NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)")
-_URL = re.compile(r"^https?://[^\s]+$")
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class ConfigPackage:
     slug: str
     build_number: int
     publish_channel: str | None
+    add_to_channels: bool = True
 
     @property
     def name(self) -> str:
@@ -109,270 +119,104 @@ class Profile:
     signing: Signing
     config_package: ConfigPackage
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    specs_conda_standalone: str | None = None  # a version constraint, or None: any
+    # field path -> line in the profile file, for messages about rendered values
+    lines: Mapping[FieldPath, int] = field(repr=False, compare=False, default_factory=dict)
+    # the --set overrides applied, as (field, value) pairs
+    sets: tuple[tuple[str, Any], ...] = ()
+    set_flags: tuple[SetFlag, ...] = field(repr=False, compare=False, default=())
+    # things worth saying that are not problems (a certificate's expiry date)
+    notes: tuple[str, ...] = ()
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
 
 
-@cache
-def profile_schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def format_problem(profile: Profile, field_path: Sequence[Any], message: str) -> str:
+    """`` `dotted.field` (line N): message `` for a problem found after loading (e.g. while
+    rendering), naming the --set flag instead of the line when one set the value."""
+    return problems.format_problem(tuple(field_path), message, profile.lines, profile.set_flags)
 
 
-def load_profile(path: Path) -> Profile:
-    """Read, validate and resolve the profile at ``path``; raise ProfileError on any problem."""
-    shown = _display(path)
+def profile_error(profile: Profile, found: Sequence[tuple[Sequence[Any], str]]) -> ProfileError:
+    """One ProfileError for ``(field_path, message)`` pairs found after loading."""
+    return ProfileError(
+        display_path(profile.path), [format_problem(profile, p, m) for p, m in found]
+    )
+
+
+def load_profile(
+    path: Path,
+    sets: Sequence[str] = (),
+    *,
+    now: datetime | None = None,
+) -> Profile:
+    """Read, validate and resolve the profile at ``path`` with ``--set`` overrides ``sets``
+    (``FIELD=VALUE`` texts); raise ProfileError listing every problem."""
+    shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProfileError(
             shown, ["the profile file does not exist; create it or pass --profile PATH"]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(shown, [f"cannot read the profile: {exc}"]) from None
-    return parse_profile(text, path)
-
-
-def parse_profile(text: str, path: Path) -> Profile:
-    shown = _display(path)
-    try:
-        data = yaml.safe_load(text)
-        lines = _line_index(yaml.compose(text))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
+    except IsADirectoryError:
         raise ProfileError(
-            shown, [f"{where}not valid YAML ({_one_line(exc)}); fix the syntax"]
+            shown, ["is a directory; pass the profile file with --profile"]
         ) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ProfileError(
+            shown, [f"line {line}: not UTF-8 text ({exc.reason}); save the file as UTF-8"]
+        ) from None
+    except OSError as exc:
+        raise ProfileError(shown, [f"cannot read the profile: {exc.strerror}"]) from None
+    return parse_profile(text, path, sets, now=now)
+
+
+def parse_profile(
+    text: str, path: Path, sets: Sequence[str] = (), *, now: datetime | None = None
+) -> Profile:
+    shown = display_path(path)
+    try:
+        loaded = load_yaml(text)
+    except YamlError as exc:
+        raise ProfileError(shown, [exc.message]) from None
+    data = loaded.data
     if not isinstance(data, dict):
-        raise ProfileError(shown, ["the profile must be a YAML mapping (key: value lines)"])
-    problems = [_format(p, lines) for p in _schema_problems(data)]
-    problems += [_format(p, lines) for p in _semantic_problems(data, path.parent)]
-    if problems:
-        raise ProfileError(shown, problems)
-    return _resolve(data, path)
-
-
-# --- validation -------------------------------------------------------------------------
-
-
-Problem = tuple[tuple[Any, ...], str]  # (field path, message)
-
-
-def _schema_problems(data: dict[str, Any]) -> list[Problem]:
-    validator = jsonschema.Draft202012Validator(profile_schema())
-    out: list[Problem] = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]):
-        out.extend(_explain(err))
-    return out
-
-
-def _explain(err: jsonschema.ValidationError) -> list[Problem]:
-    path = tuple(err.path)
-    kind = err.validator
-    schema = err.schema if isinstance(err.schema, dict) else {}
-    if kind == "additionalProperties" and isinstance(err.instance, dict):
-        known = sorted(schema.get("properties", {}))
-        out = []
-        for key in err.instance:
-            if key in known:
-                continue
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
-            where = f"`{_dotted(path)}`" if path else "the top level"
-            out.append(((*path, key), f"unknown key `{key}` in {where}; {hint}"))
-        return out
-    if kind == "required":
-        missing = str(err.message).split("'")[1] if "'" in err.message else err.message
-        return [(path, f"missing required key `{missing}`; add it (see construct/org.yaml)")]
-    if kind == "pattern" and path and str(path[-1]).endswith("_token"):
-        return [(path, f"token {err.instance!r} {token_problem(err.instance)}")]
-    if kind == "pattern" and path and path[-1] in ("name", "version"):
-        return [
-            (
-                path,
-                f"{err.instance!r} is not allowed: use letters, digits, `_`, `-` and `.`, "
-                "not starting or ending with `-` or `.` (constructor's rule)",
-            )
-        ]
-    if kind == "pattern" and path and path[-1] == "slug":
-        return [
-            (
-                path,
-                f"{err.instance!r} cannot name a conda package: use 1-41 lower-case letters, "
-                "digits, `_` or `-`, starting with a letter or digit (e.g. `acme`)",
-            )
-        ]
-    if kind == "pattern":
-        return [(path, f"{err.instance!r} does not match {schema.get('pattern')}")]
-    if kind == "enum":
-        choices = [c for c in schema.get("enum", []) if c is not None]
-        close = difflib.get_close_matches(str(err.instance), [str(c) for c in choices], n=1)
-        hint = f"did you mean `{close[0]}`? " if close else ""
-        listed = ", ".join(map(str, choices))
-        return [(path, f"{err.instance!r} is not allowed; {hint}choose from {listed}")]
-    if kind == "type":
-        want = schema.get("type")
-        fix = ""
-        if want == "string" or (isinstance(want, list) and "string" in want):
-            fix = '; quote the value, e.g. "2026.11"' if path and path[-1] == "version" else ""
-        got = type(err.instance).__name__ if err.instance is not None else "nothing"
-        return [(path, f"must be {_type_words(want)}, got {got} {err.instance!r}{fix}")]
-    if kind == "minItems":
-        return [(path, f"must list at least {schema.get('minItems')} item(s); it is empty")]
-    if kind == "uniqueItems":
-        return [(path, "lists the same item twice; remove the duplicate")]
-    if kind == "minLength":
-        return [(path, "must not be empty")]
-    if kind == "minimum":
-        return [(path, f"must be at least {schema.get('minimum')}, got {err.instance!r}")]
-    return [(path, err.message)]
-
-
-def _semantic_problems(data: dict[str, Any], base: Path) -> list[Problem]:
-    out: list[Problem] = []
-    installer = _dict(data.get("installer"))
-    for key in ("license_file",):
-        out += _file_problem(installer.get(key), ("installer", key), base)
-    condarc = _dict(data.get("condarc"))
-    out += _file_problem(condarc.get("ca_certificate"), ("condarc", "ca_certificate"), base)
-    if condarc.get("ca_certificate") and condarc.get("ssl_verify") is False:
-        out.append(
-            (
-                ("condarc", "ssl_verify"),
-                "is false but condarc.ca_certificate is set; remove one (the certificate is only "
-                "used when verification is on)",
-            )
+        got = "empty" if data is None else f"a {type(data).__name__}"
+        raise ProfileError(
+            shown, [f"the profile must be a YAML mapping (key: value lines); it is {got}"]
         )
-    extra = _dict(condarc.get("extra"))
-    typed = set(_dict(profile_schema()["properties"]["condarc"]["properties"])) - {"extra"}
-    for key in extra:
-        if key in MANAGED_CONDARC_KEYS:
-            out.append(
-                (("condarc", "extra", key), f"is set by orgconda; use {MANAGED_CONDARC_KEYS[key]}")
-            )
-        elif key in typed:
-            out.append((("condarc", "extra", key), f"has its own field; move it to condarc.{key}"))
-    if "aggressive_update_packages" in extra and not _str_list(extra["aggressive_update_packages"]):
-        out.append(
-            (
-                ("condarc", "extra", "aggressive_update_packages"),
-                "must be a list of package names (orgconda adds anaconda-anon-usage and the "
-                "certificate packages itself)",
-            )
-        )
-
-    specs = _dict(data.get("specs"))
-    for key in ("python", "conda", "anaconda_anon_usage"):
-        value = specs.get(key)
-        if isinstance(value, str):
-            out += _constraint_problems(value, ("specs", key))
-    aau = specs.get("anaconda_anon_usage", AAU_DEFAULT_SPEC)
-    if isinstance(aau, str) and not _allows_only_floor(aau):
-        out.append(
-            (
-                ("specs", "anaconda_anon_usage"),
-                f"{aau!r} allows versions older than 0.8.1, which lack the installer and "
-                f"machine tokens; use {AAU_DEFAULT_SPEC!r} or a higher floor",
-            )
-        )
-    reserved = {"python", "conda", AAU_PACKAGE}
-    for i, spec in enumerate(specs.get("extra") or []):
-        if not isinstance(spec, str):
-            continue
-        out += _spec_problems(spec, ("specs", "extra", i))
-        m = _SPEC_NAME.match(spec)
-        if m and m.group(1).lower() in reserved:
-            field_name = m.group(1).lower().replace("-", "_")
-            out.append(
-                (("specs", "extra", i), f"{m.group(1)} has its own field; set specs.{field_name}")
-            )
-
-    for i, ch in enumerate(data.get("channels") or []):
-        if isinstance(ch, str):
-            out += _line_safety(ch, ("channels", i))
-    telemetry = _dict(data.get("telemetry"))
-    hb = telemetry.get("heartbeat")
-    if isinstance(hb, str) and not _URL.match(hb):
-        out.append(
-            (("telemetry", "heartbeat"), f"{hb!r} is not an http(s) URL; use true, false or a URL")
-        )
-    return out
+    flags, found = parse_sets(sets, profile_schema())
+    found += apply_sets(data, flags)
+    result = validate(data, path.parent, now=now)
+    listed: list[Problem] = [*loaded.problems, *result.problems]
+    # in file order (problems from --set values last), so they read top to bottom
+    listed.sort(key=lambda p: _order(p.path, loaded.lines, flags))
+    found += [problems.format_problem(p.path, p.message, loaded.lines, flags) for p in listed]
+    if found:
+        raise ProfileError(shown, list(dict.fromkeys(found)))
+    return _resolve(data, path, loaded.lines, flags, tuple(result.notes))
 
 
-def _file_problem(value: object, path: tuple[Any, ...], base: Path) -> list[Problem]:
-    if not isinstance(value, str) or not value:
-        return []
-    target = (base / value).resolve()
-    if not target.is_file():
-        return [
-            (
-                path,
-                f"file {value!r} not found (looked for {target}); fix the path or remove the key",
-            )
-        ]
-    return []
-
-
-def _constraint_problems(value: str, path: tuple[Any, ...]) -> list[Problem]:
-    if value and not re.fullmatch(r"[A-Za-z0-9_.*,<>=!~| ]+", value):
-        return [(path, f'{value!r} is not a version constraint (e.g. "3.12.*", ">=25.1")')]
-    return _line_safety(value, path)
-
-
-def _spec_problems(spec: str, path: tuple[Any, ...]) -> list[Problem]:
-    if not _SPEC_NAME.match(spec) or "#" in spec:
-        return [(path, f'{spec!r} is not a conda match spec (e.g. "pip", "requests >=2.32")')]
-    return _line_safety(spec, path)
-
-
-def _line_safety(value: str, path: tuple[Any, ...]) -> list[Problem]:
-    # constructor's selector pass treats a line ending in `]` as a selector; `#` starts a comment.
-    if value.rstrip().endswith("]"):
-        return [
-            (path, f"{value!r} ends with `]`, which constructor reads as a selector; rewrite it")
-        ]
-    if "\n" in value:
-        return [(path, "must be a single line")]
-    return []
-
-
-def _allows_only_floor(spec: str) -> bool:
-    """True unless ``spec`` plainly admits an anaconda-anon-usage older than 0.8.1."""
-    spec = spec.replace(" ", "")
-    if not spec:
-        return False
-    parts = spec.split("|")
-    return all(_part_has_floor(p) for p in parts)
-
-
-def _part_has_floor(part: str) -> bool:
-    floors = []
-    for clause in part.split(","):
-        m = re.fullmatch(r"(>=|==|>|=|~=)?([0-9][0-9A-Za-z.*]*)", clause)
-        if not m:
-            continue
-        op, ver = m.group(1) or "==", m.group(2)
-        if op in (">=", "==", ">", "=", "~="):
-            floors.append(_vtuple(ver.rstrip(".*")))
-    return any(f >= AAU_FLOOR for f in floors)
-
-
-def _vtuple(ver: str) -> tuple[int, ...]:
-    nums = []
-    for piece in ver.split("."):
-        m = re.match(r"\d+", piece)
-        nums.append(int(m.group()) if m else 0)
-    while len(nums) < 3:
-        nums.append(0)
-    return tuple(nums)
+def _order(path: FieldPath, lines: Mapping[FieldPath, int], flags: Sequence[SetFlag]) -> int:
+    if problems.set_flag_for(path, flags) is not None:
+        return 1 << 30
+    return problems.line_of(path, lines) or 0
 
 
 # --- resolution -------------------------------------------------------------------------
 
 
-def _resolve(data: dict[str, Any], path: Path) -> Profile:
+def _resolve(
+    data: dict[str, Any],
+    path: Path,
+    lines: Mapping[FieldPath, int],
+    flags: Sequence[SetFlag],
+    notes: tuple[str, ...],
+) -> Profile:
     base = path.parent
     inst = _dict(data["installer"])
     name, version = inst["name"], inst["version"]
@@ -382,21 +226,32 @@ def _resolve(data: dict[str, Any], path: Path) -> Profile:
     }
     specs_raw = _dict(data.get("specs"))
     aau_spec = specs_raw.get("anaconda_anon_usage", AAU_DEFAULT_SPEC) or AAU_DEFAULT_SPEC
-    specs = tuple(
-        s
-        for s in (
-            _spec("python", specs_raw.get("python", "")),
-            _spec("conda", specs_raw.get("conda", "")),
-            _spec(AAU_PACKAGE, aau_spec),
-            *specs_raw.get("extra", []),
-        )
+    specs = (
+        _spec("python", specs_raw.get("python", "")),
+        _spec("conda", specs_raw.get("conda", "")),
+        _spec(AAU_PACKAGE, aau_spec),
+        *(s.strip() for s in specs_raw.get("extra") or []),
     )
     remap = tuple((r["src"], r["dest"]) for r in data.get("channels_remap") or [])
     channels = tuple(data["channels"])
+    tel = _dict(data["telemetry"])
+    cp = _dict(data.get("config_package"))
+    config_package = ConfigPackage(
+        enabled=cp.get("enabled", True),
+        slug=cp.get("slug") or derived_slug(tel["org_token"]),
+        build_number=cp.get("build_number", 0),
+        publish_channel=cp.get("publish_channel"),
+        add_to_channels=cp.get("add_to_channels", True),
+    )
     rc = _dict(data.get("condarc"))
     remap_map = dict(remap)
+    rc_channels = list(rc.get("channels") or [remap_map.get(c, c) for c in channels])
+    publish = config_package.publish_channel
+    if config_package.enabled and config_package.add_to_channels and publish:
+        # installs take package updates only from a channel their condarc reads
+        rc_channels = [publish, *(c for c in rc_channels if c != publish)]
     condarc = Condarc(
-        channels=tuple(rc.get("channels") or [remap_map.get(c, c) for c in channels]),
+        channels=tuple(rc_channels),
         default_channels=tuple(rc.get("default_channels") or ()),
         channel_alias=rc.get("channel_alias"),
         custom_channels=dict(rc.get("custom_channels") or {}),
@@ -408,7 +263,6 @@ def _resolve(data: dict[str, Any], path: Path) -> Profile:
         report_errors=rc.get("report_errors"),
         extra=dict(rc.get("extra") or {}),
     )
-    tel = _dict(data["telemetry"])
     explicit = tel.get("installer_token")
     telemetry = Telemetry(
         enabled=tel.get("enabled", True),
@@ -419,14 +273,8 @@ def _resolve(data: dict[str, Any], path: Path) -> Profile:
         installer_token_derived=not explicit,
         token_scope=tel.get("token_scope", "prefix"),
     )
-    cp = _dict(data.get("config_package"))
-    config_package = ConfigPackage(
-        enabled=cp.get("enabled", True),
-        slug=cp.get("slug") or _slug(telemetry.org_token),
-        build_number=cp.get("build_number", 0),
-        publish_channel=cp.get("publish_channel"),
-    )
     lic = inst.get("license_file")
+    standalone = (specs_raw.get("conda_standalone") or "").strip() or None
     return Profile(
         path=path,
         name=name,
@@ -450,6 +298,11 @@ def _resolve(data: dict[str, Any], path: Path) -> Profile:
         signing=_signing(_dict(data.get("signing")), base),
         config_package=config_package,
         raw=data,
+        specs_conda_standalone=standalone,
+        lines=dict(lines),
+        sets=tuple((problems.dotted(f.path), f.value) for f in flags),
+        set_flags=tuple(flags),
+        notes=notes,
     )
 
 
@@ -471,82 +324,13 @@ def _spec(name: str, constraint: str) -> str:
     return f"{name} {constraint}" if constraint else name
 
 
-def _slug(token: str) -> str:
-    slug = re.sub(r"[^a-z0-9_-]", "-", token.lower()).strip("-_") or "org"
-    return slug[:40]
-
-
-# --- helpers ----------------------------------------------------------------------------
-
-
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _str_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-
-
-def _dotted(path: Iterable[Any]) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _type_words(want: object) -> str:
-    words = {
-        "string": "a string",
-        "boolean": "true or false",
-        "integer": "a whole number",
-        "object": "a mapping",
-        "array": "a list",
-        "null": "empty (null)",
-    }
-    if isinstance(want, list):
-        return " or ".join(words.get(str(w), str(w)) for w in want)
-    return words.get(str(want), str(want))
-
-
-def _format(problem: Problem, lines: dict[tuple[Any, ...], int]) -> str:
-    path, message = problem
-    line = None
-    probe = tuple(path)
-    while probe and line is None:
-        line = lines.get(probe)
-        probe = probe[:-1]
-    where = f"`{_dotted(path)}`" if path else "(top level)"
-    at = f" (line {line})" if line else ""
-    return f"{where}{at}: {message}"
-
-
-def _line_index(node: yaml.Node | None) -> dict[tuple[Any, ...], int]:
-    """Map each field path to the 1-based line where it appears in the YAML text."""
-    index: dict[tuple[Any, ...], int] = {}
-
-    def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                p = (*path, key.value)
-                index[p] = key.start_mark.line + 1
-                walk(value, p)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                p = (*path, i)
-                index[p] = item.start_mark.line + 1
-                walk(item, p)
-
-    if node is not None:
-        walk(node, ())
-    return index
-
-
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """The profile's path as messages show it: relative to the working directory if inside."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:200]

@@ -102,3 +102,28 @@ def write_ca(path: Path, **kw: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pem(cert))
     return path
+
+
+def ca_pem(
+    common: str = "Acme Root CA",
+    *,
+    valid_from: datetime.datetime | None = None,
+    valid_days: int = 3650,
+) -> bytes:
+    """A CA certificate (PEM) valid from ``valid_from`` (default: yesterday)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start = valid_from or now - datetime.timedelta(days=1)
+    # make_ca counts from now; whole days are enough for every test here
+    ago = (now - start).days if start <= now else -((start - now).days + 1)
+    cert, _ = make_ca(common, days=valid_days, start_days_ago=ago)
+    return pem(cert)
+
+
+def ca_der(common: str = "Acme Root CA") -> bytes:
+    cert, _ = make_ca(common)
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def private_key_pem() -> bytes:
+    _, key = make_ca()
+    return key_pem(key)

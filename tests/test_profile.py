@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +89,7 @@ BAD_CASES = [
     ("bad-version", "installer.version", "1.0.", "constructor's rule"),
     ("numeric-version", "installer.version", 2026.1, "quote the value"),
     ("bad-type", "installer_types.osx", ["exe"], "`installer_types.osx[0]`"),
-    ("old-aau", "specs.anaconda_anon_usage", ">=0.7", "older than 0.8.1"),
+    ("old-aau", "specs.anaconda_anon_usage", ">=0.7", "below 0.8.1"),
     ("spec-selector", "specs.extra", ["numpy [x]"], "selector"),
     ("spec-dup", "specs.extra", ["conda >=24"], "specs.conda"),
     ("managed-condarc", "condarc.extra", {"anaconda_anon_usage": False}, "telemetry.enabled"),
@@ -163,3 +166,54 @@ def test_missing_profile_file_exits_2(tmp_path: Path) -> None:
 
 def test_repo_default_profile_path_is_the_documented_one() -> None:
     assert DEFAULT_PROFILE == REPO / "construct" / "org.yaml"
+
+
+def _schema_patterns() -> list[str]:
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                found.append(node["pattern"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(SCHEMA_PATH.read_text()))
+    return sorted(set(found))
+
+
+PATTERN_SAMPLES = ["acme-corp", "AcmeConda", "2026.11", "a", "a" * 36, "a" * 37, "acme"]
+PATTERN_SAMPLES += [s + "\n" for s in PATTERN_SAMPLES] + ["\nacme", "acme\r", "", "acme\n\n"]
+
+
+def test_schema_patterns_match_whole_values_only() -> None:
+    for pattern in _schema_patterns():
+        for sample in ("acme-corp\n", "acme\n", "2026.11\n", "\nacme"):
+            assert re.search(pattern, sample) is None, (pattern, sample)
+
+
+def test_schema_patterns_agree_in_python_and_ecmascript() -> None:
+    """Editors validate with the schema's patterns as ECMAScript regexes (JSON Schema's
+    dialect); Python's `re` must give the same answer for every sample."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH: no ECMAScript regex engine to compare with")
+    patterns = _schema_patterns()
+    script = (
+        "const [ps, ss] = JSON.parse(process.argv[1]);"
+        "console.log(JSON.stringify(ps.map(p => ss.map(s => new RegExp(p, 'u').test(s)))));"
+    )
+    done = subprocess.run(
+        [node, "-e", script, json.dumps([patterns, PATTERN_SAMPLES])],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    ecma = json.loads(done.stdout)
+    for pattern, answers in zip(patterns, ecma, strict=True):
+        python = [re.search(pattern, s) is not None for s in PATTERN_SAMPLES]
+        assert python == answers, pattern

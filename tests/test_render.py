@@ -3,6 +3,7 @@ with the condarc as a literal string that keeps #!final."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,7 @@ def test_org_settings_and_mirrors_reach_the_condarc(tmp_path: Path) -> None:
             ],
             "channels": ["https://build.acme.example/cf"],
             "mirrored_channels": {"conda-forge": ["https://m1.acme.example/cf"]},
+            "specs.extra": ["pip", "mamba"],  # mirrored_channels is read by mamba only
             "condarc.channels": None,
             "condarc.default_channels": ["https://conda.acme.example/main"],
             "condarc.channel_alias": "https://conda.acme.example",
@@ -287,7 +289,9 @@ def test_a_value_ending_in_bracket_is_refused_not_rendered(tmp_path: Path) -> No
 
 
 def test_render_problems_name_the_profile_field_for_every_platform(tmp_path: Path) -> None:
-    profile = _profile(tmp_path, {"installer.company": "Acme [EU]"})
+    # validation refuses this value when the profile loads; set it on the loaded profile to
+    # check the renderer's own safety net
+    profile = dataclasses.replace(_profile(tmp_path, {}), company="Acme [EU]")
     with pytest.raises(ProfileError) as info:
         _all(profile, None)
     text = str(info.value)
@@ -326,10 +330,8 @@ def test_render_to_disk_writes_everything_and_keeps_old_on_failure(tmp_path: Pat
     before = yaml_path.read_bytes()
 
     # a render that fails its checks changes nothing on disk
-    bad = tmp_path / "bad"
-    data = default_profile_data()
-    data["installer"]["company"] = "Acme [EU]"
-    bad_profile = load_profile(write_profile(bad, data))
+    # (validation refuses this value when a profile loads: set it on the loaded profile)
+    bad_profile = dataclasses.replace(profile, company="Acme [EU]")
     with pytest.raises(ProfileError):
         execute.render_to_disk(resolve(bad_profile, bad_profile.platforms, RunOptions(build)))
     assert yaml_path.read_bytes() == before

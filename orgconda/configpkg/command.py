@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit codes as for `build`: 2 bad profile, or a build that would give a published name
     other bytes."""
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, args.set)
     if not profile.config_package.enabled:
         raise UsageError(
             f"config_package.enabled is false in {_display(profile.path)}, so installers do "
