@@ -23,7 +23,7 @@ import yaml
 
 from . import platforms
 from .errors import ProfileError, UsageError
-from .profile import Profile
+from .profile import Profile, format_problem
 from .resolve import Resolved, ResolvedPlatform
 from .yamltext import RenderError, yaml_scalar, yaml_value
 
@@ -222,9 +222,7 @@ def _problem(
         return f"{flag}: {message} (in {where}); fix the flag's value"
     if field is None:
         return f"{message} (in {where}); fix the profile value that produced it"
-    from .configpkg.package import profile_problem
-
-    return profile_problem(profile, field, f"{message} (in {where}); change this value")
+    return format_problem(profile, field, f"{message} (in {where}); change this value")
 
 
 def _field_of(profile: Profile, line: str) -> tuple[str, ...] | None:

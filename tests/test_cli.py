@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, SCHEMA, require_tool
+from conftest import REPO, SCHEMA
 from helpers import run_build_py
 
 from orgconda import execute, platforms
@@ -190,21 +190,16 @@ def test_an_installer_listing_a_package_twice_is_refused(tmp_path: Path) -> None
 
 @pytest.mark.e2e
 def test_e2e_build_default_profile_for_this_host(tmp_path: Path) -> None:
-    """Builds a real installer with the real constructor; skipped where it is not installed."""
-    require_tool("constructor")
+    """Builds a real installer with the real constructor from the e2e channel; skipped with
+    the reason elsewhere."""
+    from e2e_util import build, e2e_profile
+
     host = platforms.host_subdir()
-    assert host is not None
+    if host is None:
+        pytest.skip("this host is not a conda platform")
+    profile = e2e_profile(tmp_path / "p", host)
     dist = tmp_path / "dist"
-    proc = run_build_py(
-        "build",
-        "--platform",
-        host,
-        "--build-dir",
-        str(tmp_path / "build"),
-        "--dist-dir",
-        str(dist),
-        timeout=3600,
-    )
+    proc = build(profile, tmp_path, "--platform", host)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     manifest = json.loads((dist / "manifest.json").read_text())
     entries = [i for i in manifest["installers"] if i["platform"] == host]
@@ -217,6 +212,10 @@ def test_e2e_build_default_profile_for_this_host(tmp_path: Path) -> None:
         sha_file = installer.with_name(installer.name + ".sha256")
         assert sha_file.read_text().split()[0] == entry["sha256"]
         assert entry["expect"]["org_token"] == "acme-corp"
+        sbom = json.loads((dist / entry["sbom"]).read_text())
+        assert sbom["metadata"]["component"]["hashes"][0]["content"] == entry["sha256"]
+        names = {c["name"] for c in sbom["components"]}
+        assert {"python", "conda", "anaconda-anon-usage", "acme-corp-conda-config"} <= names
     assert (dist / host / "lockfile.base.txt").is_file()
 
 

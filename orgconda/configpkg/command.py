@@ -9,12 +9,11 @@ from pathlib import Path
 
 from .. import stage
 from ..errors import UsageError
-from ..profile import load_profile
+from ..profile import display_path, load_profile
 from ..resolve import REPO, RunOptions, resolve
 from .archive import archive_bytes
 from .channel import index_channel
 from .inspect import config_step, constructor_cache_dirs
-from .package import _display
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile, args.set)
     if not profile.config_package.enabled:
         raise UsageError(
-            f"config_package.enabled is false in {_display(profile.path)}, so installers do "
+            f"config_package.enabled is false in {display_path(profile.path)}, so installers do "
             "not carry the package and publishing one would change nothing; set it to true"
         )
     resolved = resolve(profile, (), RunOptions())
@@ -59,18 +58,18 @@ def run(args: argparse.Namespace) -> int:
         _say(f"publish channel: {step.published.state}: {step.published.detail}")
     if step.action == "reuse":
         _say(
-            f"{_display(target)} already holds this configuration; nothing to write (to "
+            f"{display_path(target)} already holds this configuration; nothing to write (to "
             "publish a change, change the profile and bump config_package.build_number)"
         )
     elif args.dry_run:
-        _say(f"would write {_display(target)} and index {_display(channel)}")
+        _say(f"would write {display_path(target)} and index {display_path(channel)}")
         return 0
     else:
         stage.atomic_write_bytes(target, archive_bytes(pkg))
         index_channel(channel)
-        _say(f"wrote {_display(target)} and indexed {_display(channel)}")
+        _say(f"wrote {display_path(target)} and indexed {display_path(channel)}")
     publish = profile.config_package.publish_channel or "your internal channel"
-    _say(f"next: upload {_display(target)} to {publish}")
+    _say(f"next: upload {display_path(target)} to {publish}")
     _say("(README: Changing configuration on existing installs)")
     return 0
 

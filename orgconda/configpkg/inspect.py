@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ProfileError
 from ..plan import ConfigStep
+from ..profile import profile_error
 from ..resolve import Resolved
 from .archive import archive_bytes
 from .channel import cache_conflicts, local_conflicts, published_status, sha256_bytes
-from .package import _display, profile_problem
 
 CACHE_ENV = "CONSTRUCTOR_CACHE"
 
@@ -45,9 +44,7 @@ def config_step(
             problems.append(published.detail)
     if problems:
         field = ("config_package", "build_number")
-        raise ProfileError(
-            _display(profile.path), [profile_problem(profile, field, p) for p in problems]
-        )
+        raise profile_error(profile, [(field, p) for p in problems])
     if same is not None:
         action, reason = "reuse", f"{same} holds these exact bytes (sha256 {sha})"
     else:

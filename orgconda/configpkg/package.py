@@ -15,11 +15,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from .. import condarc
-from ..errors import ProfileError
-from ..profile import Profile
+from ..profile import Profile, profile_error
 
 CONFIG_JSON = "etc/orgconda/config.json"
 CONFIG_FORMAT = 1
@@ -154,9 +152,7 @@ def describe(profile: Profile) -> ConfigPackage:
     """The package for ``profile`` (pure); ProfileError lists every rule it breaks."""
     problems = package_problems(profile)
     if problems:
-        raise ProfileError(
-            _display(profile.path), [profile_problem(profile, f, m) for f, m in problems]
-        )
+        raise profile_error(profile, problems)
     cp = profile.config_package
     name, version = cp.name, conda_version(profile.version)
     ca = profile.condarc.ca_certificate
@@ -240,56 +236,5 @@ def expectation(pkg: ConfigPackage, publish_channel: str | None) -> dict[str, ob
     }
 
 
-def profile_problem(profile: Profile, field: tuple[str, ...], message: str) -> str:
-    """`a.b` (line N): message -- the profile loader's format."""
-    line = profile_line(profile, field)
-    at = f" (line {line})" if line else ""
-    return f"`{'.'.join(field)}`{at}: {message}"
-
-
-def profile_line(profile: Profile, field: tuple[str, ...]) -> int | None:
-    lines: Mapping[tuple[object, ...], int] = getattr(profile, "lines", None) or _lines(
-        profile.path
-    )
-    probe: tuple[object, ...] = tuple(field)
-    while probe:
-        if probe in lines:
-            return lines[probe]
-        probe = probe[:-1]
-    return None
-
-
-def _lines(path: Path) -> dict[tuple[object, ...], int]:
-    import yaml
-
-    index: dict[tuple[object, ...], int] = {}
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return index
-
-    def walk(n: object, at: tuple[object, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                here = (*at, key.value)
-                index[here] = key.start_mark.line + 1
-                walk(value, here)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                here = (*at, i)
-                index[here] = item.start_mark.line + 1
-                walk(item, here)
-
-    walk(node, ())
-    return index
-
-
 def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
