@@ -64,13 +64,50 @@ def test_build_dry_run_renders_and_prints_the_plan(tmp_path: Path) -> None:
     assert not (tmp_path / "d").exists()
 
 
-def test_build_without_constructor_says_how_to_get_it_and_exits_3(tmp_path: Path) -> None:
-    if shutil.which("constructor"):
-        pytest.skip("constructor is installed here; the missing-tool path cannot be shown")
-    proc = run_build_py("--build-dir", str(tmp_path / "b"), "--dist-dir", str(tmp_path / "d"))
+def _path_without_constructor() -> str:
+    import os
+
+    return os.pathsep.join(
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if d and not (Path(d) / "constructor").exists()
+    )
+
+
+def test_no_provision_without_constructor_says_how_to_get_it_and_exits_3(tmp_path: Path) -> None:
+    proc = run_build_py(
+        "--no-provision",
+        "--build-dir",
+        str(tmp_path / "b"),
+        "--dist-dir",
+        str(tmp_path / "d"),
+        env={"PATH": _path_without_constructor(), "ORGCONDA_CACHE_DIR": str(tmp_path / "c")},
+    )
     assert proc.returncode == 3, proc.stderr
     assert "constructor" in proc.stderr and "environment.yml" in proc.stderr
     assert "Build plan" in proc.stdout  # the plan was still shown
+    assert "constructor: missing" in proc.stdout and "--no-provision" in proc.stdout
+    assert not (tmp_path / "d").exists() and not (tmp_path / "c" / "toolchains").exists()
+
+
+def test_provisioning_from_an_unreachable_channel_exits_3_with_the_fix(tmp_path: Path) -> None:
+    proc = run_build_py(
+        "--channel",
+        "http://127.0.0.1:9/unreachable",
+        "--platform",
+        platforms.host_subdir() or "linux-64",
+        "--build-dir",
+        str(tmp_path / "b"),
+        "--dist-dir",
+        str(tmp_path / "d"),
+        env={"PATH": _path_without_constructor(), "ORGCONDA_CACHE_DIR": str(tmp_path / "c")},
+    )
+    if platforms.host_subdir() is None:
+        pytest.skip("this host is not a conda platform: nothing is provisioned")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "constructor: provision" in proc.stdout
+    assert "cannot provision" in proc.stderr and "127.0.0.1:9" in proc.stderr
+    assert "conda env create -f environment.yml" in proc.stderr
     assert not (tmp_path / "d").exists()
 
 
