@@ -41,6 +41,7 @@ import platformdirs
 from .errors import MissingToolError
 from .netconfig import NetSettings
 from .progress import Progress
+from .stage import sha256_file
 
 CACHE_ENV = "ORGCONDA_CACHE_DIR"
 SETTLE_SECONDS = 0.05
@@ -132,14 +133,6 @@ def preference(ref: PackageRef) -> tuple[Any, ...]:
     from rattler import Version
 
     return (not ref.track_features, Version(ref.version), ref.build_number, ref.timestamp)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class PackageStore:

@@ -9,7 +9,6 @@ end. Each step's log stays in ``build/<subdir>/constructor.log`` either way.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from .plan import InstallerStep, Plan
 from .render import RenderedPlatform
 from .resolve import CONFIG_CHANNEL, CONFIG_DIR, Resolved
 from .runner import Runner
+from .stage import sha256_file
 
 if TYPE_CHECKING:
     from .tools import Prepared
@@ -255,14 +255,6 @@ def collect_installers(
                 }
             )
     return installers
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_manifest(dist_root: Path, resolved: Resolved, installers: list[dict[str, Any]]) -> Path:

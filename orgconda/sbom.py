@@ -21,7 +21,6 @@ A package none of these covers gets its md5 only (constructor always records one
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -32,20 +31,13 @@ from . import __version__
 from .errors import BuildError
 from .lockfile import Lock, Package, dependency_name
 from .pkgsets import INFO_JSON, InfoJson, channel_name, read_info_json, read_outputs
+from .stage import sha256_file
 
 SBOM_SUFFIX = ".cdx.json"
 
 
 def sbom_path(installer_path: Path) -> Path:
     return installer_path.with_name(installer_path.name + SBOM_SUFFIX)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def purl(pkg: Package) -> str:

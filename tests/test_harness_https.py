@@ -7,9 +7,7 @@ Also holds ``mint_ca`` / ``mint_server_cert`` for the other harness tests.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import ipaddress
 import ssl
 import time
 import urllib.error
@@ -17,11 +15,10 @@ import urllib.request
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import certs_util
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from test_harness_recorded import LOCKED_PREFIX, locked_expectation, locked_observation
 
 from orgconda.errors import UsageError
@@ -54,86 +51,25 @@ class Pem:
     key_obj: ec.EllipticCurvePrivateKey
 
 
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
 def _write(
     directory: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
 ) -> Pem:
     directory.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path.write_bytes(certs_util.pem(cert))
+    key_path.write_bytes(certs_util.key_pem(key))
     return Pem(cert_path, key_path, cert, key)
 
 
 def mint_ca(directory: Path, common: str = "Acme Throwaway Root CA") -> Pem:
-    """A self-signed root CA (ECDSA P-256), valid for a day."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common))
-        .issuer_name(_name(common))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    """A self-signed root CA (ECDSA P-256), written as ca.pem and ca.key."""
+    cert, key = certs_util.make_ca(common)
     return _write(directory, "ca", cert, key)
 
 
 def mint_server_cert(directory: Path, ca: Pem) -> Pem:
     """A server certificate for 127.0.0.1 and localhost, signed by ``ca``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_ski = ca.cert_obj.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
-        .issuer_name(ca.cert_obj.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca.key_obj, hashes.SHA256())
-    )
+    cert, key = certs_util.make_server_cert(ca.cert_obj, ca.key_obj)
     return _write(directory, "server", cert, key)
 
 

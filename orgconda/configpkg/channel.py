@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from ..errors import UsageError
+from ..stage import sha256_file
 from .package import ConfigPackage
 
 PACKAGE_EXTS = (".conda", ".tar.bz2")
@@ -36,14 +37,6 @@ class Build:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def split_filename(filename: str) -> tuple[str, str, str] | None:

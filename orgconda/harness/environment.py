@@ -8,7 +8,6 @@ and small readers the recording steps share.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 import re
@@ -125,14 +124,6 @@ def prefix_for(work: Path, installer_type: str, name: str, *, windows: bool) -> 
     if windows:
         return work / "Org Conda", SPACED_NOTE
     return work / "prefix", SPACE_FREE_NOTE
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def first_token_file(directory: Path, name: str) -> Path:

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..runner import Runner
+from ..stage import sha256_file as sha256_of
 from .checks import CheckResult, run_checks
 from .checks_ca import HTTPS_OPTIONS
 from .checks_install import check_install
@@ -33,7 +34,6 @@ from .environment import (
     pkg_prefix,
     prefix_for,
     scrubbed_env,
-    sha256_of,
 )
 from .expect import Expectation, describe
 from .host import Snapshot

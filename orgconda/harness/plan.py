@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..platforms import BY_SUBDIR, run_blocker
-from .environment import sha256_of
+from ..stage import sha256_file as sha256_of
 from .expect import Overrides, apply_overrides, from_manifest, from_overrides
 from .install import Target
 

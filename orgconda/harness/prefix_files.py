@@ -11,7 +11,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from .environment import first_token_file, read_json_file, read_text, sha256_of, username
+from ..stage import sha256_file as sha256_of
+from .environment import first_token_file, read_json_file, read_text, username
 from .expect import Expectation
 from .observation import FILES, join_prefix
 
