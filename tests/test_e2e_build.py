@@ -133,3 +133,56 @@ def test_a_python_only_machine_provisions_builds_and_verifies(tmp_path: Path, ho
     print(f"first build (provisioning) {first:.1f} s, warm {second:.1f} s")
     checked = verify(tmp_path / "dist", tmp_path / "report")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+UNIX = ("linux-64", "linux-aarch64", "osx-64", "osx-arm64")
+
+
+def test_one_linux_host_builds_every_unix_sh(tmp_path: Path, host: str) -> None:
+    """issue 12: one command on linux-64 builds the .sh installers of every Unix platform,
+    each with a conda-standalone of its own architecture (fetched and header-checked), and the
+    host's own installer passes verify. Needs a channel with conda-standalone for every Unix
+    subdir (conda-forge)."""
+    import os
+    import re
+
+    from orgconda.binaries import check_executable
+
+    if host != "linux-64":
+        pytest.skip(f"this test cross-builds from linux-64 (host: {host})")
+    cache = tmp_path / "cache"
+    profile = e2e_profile(tmp_path / "p", host, platforms=list(UNIX))
+    proc = run_build_py(
+        "build",
+        "--profile",
+        str(profile),
+        "--installer-type",
+        "sh",
+        "--build-dir",
+        str(tmp_path / "build"),
+        "--dist-dir",
+        str(tmp_path / "dist"),
+        env={"ORGCONDA_CACHE_DIR": str(cache)},
+        timeout=3600,
+    )
+    out = proc.stdout + proc.stderr
+    if proc.returncode == 3 and "conda-standalone" in out:
+        pytest.skip(f"the e2e channel has no conda-standalone for every Unix subdir: {out[-400:]}")
+    assert proc.returncode == 0, out
+    times = dict(re.findall(r"^(\S+): constructor done in ([0-9.]+) s", out, re.MULTILINE))
+    print("build seconds per platform:", times)
+    manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
+    assert sorted(i["platform"] for i in manifest["installers"]) == sorted(UNIX)
+    for subdir in UNIX:
+        if subdir == host:
+            continue
+        (exe,) = (cache / "standalone" / subdir).glob("*/standalone_conda/_conda")
+        check_executable(exe, subdir)  # the right architecture, or UsageError
+        (entry,) = [i for i in manifest["installers"] if i["platform"] == subdir]
+        payload = (tmp_path / "dist" / entry["path"]).read_bytes()
+        with open(exe, "rb") as fh:
+            head = fh.read(1 << 20)
+        assert head in payload, f"{entry['path']} does not carry {exe}"
+        assert os.path.getsize(exe) > len(head) // 2
+    checked = verify(tmp_path / "dist", tmp_path / "report")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
