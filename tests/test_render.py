@@ -179,6 +179,13 @@ def test_heartbeat_url_is_written(tmp_path: Path) -> None:
     out = _render_one(tmp_path, {"telemetry.heartbeat": "https://hb.acme.example/ping"})
     rc = yaml.safe_load(out["data"]["condarc"])
     assert rc["anaconda_heartbeat"] == "https://hb.acme.example/ping"
+    # locked (the default): the heartbeat is pinned like the tokens, so a user cannot move it
+    assert "anaconda_heartbeat: https://hb.acme.example/ping #!final\n" in out["data"]["condarc"]
+    unlocked = _render_one(
+        tmp_path / "u",
+        {"telemetry.heartbeat": "https://hb.acme.example/ping", "telemetry.locked": False},
+    )
+    assert "anaconda_heartbeat: https://hb.acme.example/ping\n" in unlocked["data"]["condarc"]
 
 
 def _ca(tmp_path: Path) -> Path:
