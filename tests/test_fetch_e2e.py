@@ -2,8 +2,8 @@
 ORGCONDA_E2E_CHANNEL: provisioning from a Python-only environment, fetching a conda-standalone,
 and what constructor does with a conda-standalone it cannot run (and how orgconda fixes it).
 
-Skipped, with the reason, unless ORGCONDA_E2E_CHANNEL is set (see /work/toolchain/USAGE.md on
-the development machines: ``source /work/toolchain/env.sh``)."""
+Skipped, with the reason, unless ORGCONDA_E2E_CHANNEL names a channel holding constructor and
+conda-standalone (README: Developing orgconda)."""
 
 from __future__ import annotations
 

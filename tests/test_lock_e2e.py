@@ -84,7 +84,7 @@ def _build_from_lock(built_root: Path, name: str, lock: Lock, constructor: str) 
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     channel = os.environ.get("ORGCONDA_E2E_CHANNEL")
     if not channel:
-        pytest.skip("ORGCONDA_E2E_CHANNEL is not set (source /work/toolchain/env.sh or similar)")
+        pytest.skip("ORGCONDA_E2E_CHANNEL is not set: name the channel the e2e tests build from")
     constructor = require_tool("constructor")
     host = platforms.host_subdir()
     if host != "linux-64":
