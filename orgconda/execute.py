@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, render, stage
-from .configpkg.channel import channel_tree, index_channel, remove_paths, split_filename
+from .configpkg.channel import channel_tree, index_channel, package_parts, remove_paths
 from .errors import BuildError, OrgcondaError
 from .plan import InstallerStep, Plan
 from .render import RenderedPlatform
@@ -208,7 +208,7 @@ def check_package_lists(step: InstallerStep) -> None:
             if not line or line.startswith(("#", "@")):
                 continue
             filename = line.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-            parts = split_filename(filename)
+            parts = package_parts(filename)
             if parts is None:
                 continue
             if parts[0] in seen:

@@ -16,7 +16,6 @@ from typing import Any
 
 from . import condarc, configpkg, hooks, platforms
 from .condarc import CA_PREFIX_DIR
-from .configpkg.archive import archive_bytes
 from .configpkg.package import ConfigPackage
 from .lockfile import Lock, explicit_text
 from .platforms import Platform
@@ -148,7 +147,7 @@ def _platform(
     if lock is not None:
         extra = []
         if pkg is not None:
-            sha = hashlib.sha256(archive_bytes(pkg)).hexdigest()
+            sha = hashlib.sha256(pkg.archive).hexdigest()
             extra.append(f"{config_channel_url(options)}/noarch/{pkg.filename}#sha256:{sha}")
         environment = explicit_text(lock, extra)
     desc, conclusion = _texts(profile)

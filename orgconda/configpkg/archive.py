@@ -81,7 +81,8 @@ def info_files(pkg: ConfigPackage) -> dict[str, bytes]:
 
 
 def archive_bytes(pkg: ConfigPackage) -> bytes:
-    """The whole ``.conda`` file, deterministically."""
+    """The whole ``.conda`` file, deterministically (made anew on every call; a build reuses
+    ``ConfigPackage.archive``)."""
     stem = pkg.filename.removesuffix(".conda")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -95,7 +96,7 @@ def archive_bytes(pkg: ConfigPackage) -> bytes:
 def write_package(pkg: ConfigPackage, directory: Path) -> Path:
     """Write ``<directory>/<filename>`` atomically; return its path."""
     path = directory / pkg.filename
-    atomic_write_bytes(path, archive_bytes(pkg))
+    atomic_write_bytes(path, pkg.archive)
     return path
 
 

@@ -19,11 +19,10 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from ..errors import UsageError
+from ..lockfile import PACKAGE_EXTS, split_filename
 from ..stage import sha256_file
 from .package import ConfigPackage
 
-PACKAGE_EXTS = (".conda", ".tar.bz2")
 PUBLISHED_TIMEOUT = 10.0
 
 
@@ -35,17 +34,16 @@ class Build:
     path: Path
 
 
+def package_parts(filename: str) -> tuple[str, str, str] | None:
+    """(name, version, build) of a package file name, or None for other files."""
+    try:
+        return split_filename(filename)
+    except ValueError:
+        return None
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def split_filename(filename: str) -> tuple[str, str, str] | None:
-    """(name, version, build) of a package file name, or None for other files."""
-    ext = next((e for e in PACKAGE_EXTS if filename.endswith(e)), None)
-    if ext is None:
-        return None
-    parts = filename[: -len(ext)].rsplit("-", 2)
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
 
 
 def existing_builds(channel: Path, name: str) -> list[Build]:
@@ -55,7 +53,7 @@ def existing_builds(channel: Path, name: str) -> list[Build]:
     if not noarch.is_dir():
         return out
     for path in sorted(noarch.iterdir()):
-        parts = split_filename(path.name)
+        parts = package_parts(path.name)
         if parts is None or parts[0] != name:
             continue
         number = parts[2].rsplit("_", 1)[-1]
@@ -119,26 +117,17 @@ def index_channel(channel: Path) -> None:
 def channel_tree(pkg: ConfigPackage) -> dict[str, bytes]:
     """A one-package channel holding ``pkg``, indexed, as ``{relative path: bytes}`` (for
     staging ``build/org-config/channel/`` with the platforms, all or nothing)."""
-    from .archive import archive_bytes
 
     with tempfile.TemporaryDirectory(prefix="orgconda-channel-") as tmp:
         channel = Path(tmp)
         (channel / "noarch").mkdir()
-        (channel / "noarch" / pkg.filename).write_bytes(archive_bytes(pkg))
+        (channel / "noarch" / pkg.filename).write_bytes(pkg.archive)
         index_channel(channel)
         return {
             p.relative_to(channel).as_posix(): p.read_bytes()
             for p in sorted(channel.rglob("*"))
             if p.is_file()
         }
-
-
-def indexed_record(channel: Path, filename: str) -> dict[str, Any] | None:
-    try:
-        repodata = json.loads((channel / "noarch" / "repodata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return _record(repodata, filename)
 
 
 def _record(repodata: Any, filename: str) -> dict[str, Any] | None:
@@ -236,10 +225,3 @@ def remove_paths(paths: list[Path]) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-
-
-def path_from_url(url: str) -> Path:
-    parsed = urlparse(url)
-    if parsed.scheme != "file":
-        raise UsageError(f"{url} is not a local (file://) channel")
-    return Path(url2pathname(parsed.path))

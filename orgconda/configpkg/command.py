@@ -11,7 +11,6 @@ from .. import stage
 from ..errors import UsageError
 from ..profile import display_path, load_profile
 from ..resolve import REPO, RunOptions, resolve
-from .archive import archive_bytes
 from .channel import index_channel
 from .inspect import config_step, constructor_cache_dirs
 
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         _say(f"would write {display_path(target)} and index {display_path(channel)}")
         return 0
     else:
-        stage.atomic_write_bytes(target, archive_bytes(pkg))
+        stage.atomic_write_bytes(target, pkg.archive)
         index_channel(channel)
         _say(f"wrote {display_path(target)} and indexed {display_path(channel)}")
     publish = profile.config_package.publish_channel or "your internal channel"

@@ -9,7 +9,6 @@ from pathlib import Path
 from ..plan import ConfigStep
 from ..profile import profile_error
 from ..resolve import Resolved
-from .archive import archive_bytes
 from .channel import cache_conflicts, local_conflicts, published_status, sha256_bytes
 
 CACHE_ENV = "CONSTRUCTOR_CACHE"
@@ -35,7 +34,7 @@ def config_step(
     if pkg is None:
         return ConfigStep("skip", resolved.config_reason)
     profile = resolved.profile
-    sha = sha256_bytes(archive_bytes(pkg))
+    sha = sha256_bytes(pkg.archive)
     same, problems = local_conflicts(pkg, sha, dist_root / "channel")
     published = None
     if check_published:

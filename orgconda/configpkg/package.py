@@ -10,6 +10,7 @@ bundled CA certificate, if any, at ``etc/orgconda/<file>``. With a certificate, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -76,6 +77,14 @@ class ConfigPackage:
     def spec(self) -> str:
         """Exactly this build, for construct.yaml's ``specs`` (one line, no trailing `]`)."""
         return f"{self.name} =={self.version} {self.build_string}"
+
+    @functools.cached_property
+    def archive(self) -> bytes:
+        """The package file's bytes, made once per build (resolve's lock line, the plan's
+        checks and the rendered channel all need them)."""
+        from .archive import archive_bytes
+
+        return archive_bytes(self)
 
     @property
     def placeholder(self) -> str | None:
